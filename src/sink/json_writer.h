@@ -1,0 +1,80 @@
+/* json_writer.h -- minimal streaming JSON writer over a FILE * (RFC 8259).
+ *
+ * Values are written in document order; commas between members and array
+ * elements are added automatically. Output is assembled in a buffer inside
+ * the writer and handed to the FILE with one fwrite per tl_json_end_line()
+ * (or when the buffer fills), so the hot path makes no stdio call per field
+ * and never allocates. Strings are escaped so that the output is always
+ * valid UTF-8 JSON: quotes, backslash and control characters are escaped,
+ * and each byte that is not part of a valid UTF-8 sequence is written as
+ * \u00XX (its Latin-1 reading). Numbers never use exponent notation.
+ *
+ * The writer is a plain struct the caller owns (stack or embedded); it holds
+ * a borrowed FILE *. Nesting deeper than TL_JSON_MAX_DEPTH is ignored
+ * (commas may then be wrong): records are shallow by design.
+ */
+#ifndef TL_JSON_WRITER_H
+#define TL_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcplens/tcplens.h"
+
+#define TL_JSON_MAX_DEPTH 16
+#define TL_JSON_BUF 8192
+
+typedef struct tl_json {
+    FILE *fp;
+    size_t len;                       /* bytes pending in buf */
+    int depth;
+    bool after_key;                   /* a key was written; the value follows */
+    bool first[TL_JSON_MAX_DEPTH + 1];/* nothing written yet at this depth */
+    char buf[TL_JSON_BUF];
+} tl_json;
+
+void tl_json_init(tl_json *j, FILE *fp);
+/* Hand what is buffered to the FILE (does not fflush the FILE). */
+void tl_json_flush(tl_json *j);
+/* Ends a top-level value: writes '\n' and flushes to the FILE. */
+void tl_json_end_line(tl_json *j);
+
+void tl_json_obj_begin(tl_json *j);
+void tl_json_obj_end(tl_json *j);
+void tl_json_arr_begin(tl_json *j);
+void tl_json_arr_end(tl_json *j);
+/* Member name; the next call writes its value. */
+void tl_json_key(tl_json *j, const char *key);
+
+void tl_json_str(tl_json *j, const char *s);            /* NULL writes null */
+void tl_json_strn(tl_json *j, const char *s, size_t n);
+void tl_json_u64(tl_json *j, uint64_t v);
+void tl_json_i64(tl_json *j, int64_t v);
+void tl_json_bool(tl_json *j, bool v);
+void tl_json_null(tl_json *j);
+/* Fixed-point with `digits` fraction digits (0..9 typical, at most 17);
+ * NaN and infinities are written as null. */
+void tl_json_double(tl_json *j, double v, int digits);
+/* Timestamp: seconds since the epoch with `digits` (0..9) fraction digits,
+ * exact (from the integer parts, no floating point). */
+void tl_json_time(tl_json *j, tl_time t, int digits);
+
+/* key + value shorthands */
+void tl_json_kv_str(tl_json *j, const char *key, const char *s);
+void tl_json_kv_u64(tl_json *j, const char *key, uint64_t v);
+void tl_json_kv_i64(tl_json *j, const char *key, int64_t v);
+void tl_json_kv_bool(tl_json *j, const char *key, bool v);
+void tl_json_kv_null(tl_json *j, const char *key);
+void tl_json_kv_double(tl_json *j, const char *key, double v, int digits);
+void tl_json_kv_time(tl_json *j, const char *key, tl_time t, int digits);
+
+/* Formats v in decimal into buf (at least 21 bytes, not NUL-terminated);
+ * returns the length. Shared with the text sink. */
+size_t tl_fmt_u64(char *buf, uint64_t v);
+/* Formats t as seconds with `digits` (0..9) fraction digits into buf (at
+ * least 32 bytes, not NUL-terminated); returns the length. */
+size_t tl_fmt_time(char *buf, tl_time t, int digits);
+
+#endif
