@@ -67,6 +67,15 @@ TL_MUST_USE int tl_source_set_filter(tl_source *src, const char *filter, char *e
  * source may continue with the next file; call again until 0. */
 TL_MUST_USE int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf);
 
+/* Where the last error of tl_source_next happened: file name (borrowed),
+ * byte offset of the record (-1 unknown) and packet number (0 unknown). */
+typedef struct tl_source_where {
+    const char *file;
+    int64_t offset;
+    uint64_t packet;
+} tl_source_where;
+void tl_source_last_error(const tl_source *src, tl_source_where *where);
+
 /* Interrupt a blocking live read (safe from a signal handler). */
 void tl_source_break(tl_source *src);
 

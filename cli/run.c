@@ -1,0 +1,40 @@
+/* run.c -- the pipeline loop: source -> decode -> tracker. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/run.h"
+#include "tcplens/packet.h"
+
+/* Errors in a row without a frame in between: the source is not advancing. */
+#define MAX_ERRORS_IN_A_ROW 64
+
+void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t limit,
+                     tl_dumper *dumper, volatile sig_atomic_t *stop, tl_run_result *res)
+{
+    char errbuf[TL_ERRBUF_SIZE];
+    tl_frame f;
+    tl_packet pkt;
+    int in_a_row = 0;
+    memset(res, 0, sizeof *res);
+    while (!(stop && *stop) && (!limit || res->frames < limit)) {
+        errbuf[0] = '\0';
+        int rc = tl_source_next(src, &f, errbuf);
+        if (rc == 0) break;
+        if (rc < 0) {
+            bool warning = rc == TL_ETRUNC;
+            fprintf(stderr, "tcplens: %s%s\n", warning ? "warning: " : "", errbuf);
+            tl_source_where w;
+            tl_source_last_error(src, &w);
+            tl_tracker_error(tr, w.file, w.offset, w.packet, errbuf);
+            if (warning) res->warnings++; else res->errors++;
+            if (++in_a_row >= MAX_ERRORS_IN_A_ROW) break;
+            continue;
+        }
+        in_a_row = 0;
+        res->frames++;
+        if (dumper) tl_dumper_write(dumper, &f);
+        tl_decode_reason reason = TL_REASON_NONE;
+        tl_decode_result dr = tl_decode(f.linktype, f.data, f.caplen, verify_cksum, &pkt, &reason);
+        tl_tracker_feed(tr, &f, dr, reason, &pkt);
+    }
+}

@@ -1,0 +1,44 @@
+/* conn.h -- one tracked connection (internal to src/track/).
+ *
+ * Roles are indices: 0 = client (Zeek's originator), 1 = server. `client_dir`
+ * maps the key's direction bit to the role, so a packet's sender role is
+ * dir ^ client_dir. Sub-modules keep their own per-connection state: fsm
+ * (RFC states and lifecycle), analysis (Wireshark flags), zeek (conn.log).
+ */
+#ifndef TL_TRACK_CONN_H
+#define TL_TRACK_CONN_H
+
+#include "tcplens/sink.h"
+#include "track/analysis.h"
+#include "track/conn_key.h"
+#include "track/fsm.h"
+#include "track/zeek.h"
+
+#define TL_NIL UINT32_MAX
+
+/* Window scale as Wireshark tracks it per direction. */
+enum { TL_WS_UNKNOWN = -1, TL_WS_NONE = -2 };
+
+typedef struct tl_conn {
+    tl_conn_key key;
+    uint64_t hash;
+    uint32_t id;               /* 1-based, in order of first packet */
+    uint32_t prev, next;       /* neighbours in the active or finished list */
+    uint8_t client_dir;        /* key direction bit of client-sent packets */
+    bool in_use;
+    bool finished;             /* fsm says the connection is over */
+    bool wscale_off;           /* a SYN without the option: no scaling either way */
+    bool base_set[2];
+    int8_t syn_wscale[2];      /* shift from each role's SYN, TL_WS_UNKNOWN before */
+    uint32_t base_seq[2];      /* tshark's relative-sequence base per role */
+    tl_time first_ts, last_ts, finished_ts;
+    double handshake_rtt;
+    uint32_t retransmissions;
+    uint8_t n_events;
+    uint8_t events[TL_MAX_CONN_EVENTS];
+    tl_fsm fsm;
+    tl_analysis an;
+    tl_zeek zk;
+} tl_conn;
+
+#endif

@@ -1,0 +1,123 @@
+/* table.c -- open-addressing connection table (see table.h). */
+#include <stdlib.h>
+
+#include "track/table.h"
+
+uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
+{
+    uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
+    const uint8_t *parts[2] = {k->a, k->b};
+    for (int i = 0; i < 2; i++) {
+        uint64_t w0, w1;
+        memcpy(&w0, parts[i], 8);
+        memcpy(&w1, parts[i] + 8, 8);
+        h = (h ^ w0) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+        h = (h ^ w1) * 0x94d049bb133111ebull;
+        h ^= h >> 29;
+    }
+    h ^= ((uint64_t)k->pa << 32) | ((uint64_t)k->pb << 8) | k->family;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+int tl_table_init(tl_table *t, uint32_t initial, uint64_t seed, tl_table_key_fn key_of,
+                  void *ctx)
+{
+    uint32_t cap = 1024;
+    while (cap < initial * 2 && cap < (1u << 30)) cap <<= 1;
+    t->slots = calloc(cap, sizeof *t->slots);
+    t->tags = calloc(cap, sizeof *t->tags);
+    if (!t->slots || !t->tags) {
+        tl_table_release(t);
+        return TL_ENOMEM;
+    }
+    t->mask = cap - 1;
+    t->count = 0;
+    t->seed = seed;
+    t->key_of = key_of;
+    t->ctx = ctx;
+    return TL_OK;
+}
+
+void tl_table_release(tl_table *t)
+{
+    free(t->slots);
+    free(t->tags);
+    t->slots = NULL;
+    t->tags = NULL;
+}
+
+uint32_t tl_table_find(const tl_table *t, const tl_conn_key *k, uint64_t hash)
+{
+    uint32_t tag = (uint32_t)hash;
+    for (uint32_t i = (uint32_t)hash & t->mask;; i = (i + 1) & t->mask) {
+        uint32_t s = t->slots[i];
+        if (!s) return UINT32_MAX;
+        if (t->tags[i] == tag && tl_conn_key_equal(t->key_of(t->ctx, s - 1), k)) return s - 1;
+    }
+}
+
+static int grow(tl_table *t)
+{
+    uint32_t old_cap = t->mask + 1, cap = old_cap * 2;
+    uint32_t *slots = calloc(cap, sizeof *slots), *tags = calloc(cap, sizeof *tags);
+    if (!slots || !tags) {
+        free(slots);
+        free(tags);
+        return TL_ENOMEM;
+    }
+    for (uint32_t i = 0; i < old_cap; i++) {
+        if (!t->slots[i]) continue;
+        uint32_t j = t->tags[i] & (cap - 1);
+        while (slots[j]) j = (j + 1) & (cap - 1);
+        slots[j] = t->slots[i];
+        tags[j] = t->tags[i];
+    }
+    free(t->slots);
+    free(t->tags);
+    t->slots = slots;
+    t->tags = tags;
+    t->mask = cap - 1;
+    return TL_OK;
+}
+
+int tl_table_insert(tl_table *t, uint64_t hash, uint32_t slot)
+{
+    if ((t->count + 1) * 2 > t->mask + 1) {
+        int rc = grow(t);
+        if (rc < 0) return rc;
+    }
+    uint32_t i = (uint32_t)hash & t->mask;
+    while (t->slots[i]) i = (i + 1) & t->mask;
+    t->slots[i] = slot + 1;
+    t->tags[i] = (uint32_t)hash;
+    t->count++;
+    return TL_OK;
+}
+
+void tl_table_remove(tl_table *t, const tl_conn_key *k, uint64_t hash)
+{
+    uint32_t i = (uint32_t)hash & t->mask;
+    for (;; i = (i + 1) & t->mask) {
+        uint32_t s = t->slots[i];
+        if (!s) return;
+        if (t->tags[i] == (uint32_t)hash && tl_conn_key_equal(t->key_of(t->ctx, s - 1), k)) break;
+    }
+    /* Backward-shift: pull later entries of the cluster into the hole when
+     * their home position is not between the hole and themselves. */
+    uint32_t hole = i;
+    for (uint32_t j = (i + 1) & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
+        uint32_t home = t->tags[j] & t->mask;
+        bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+        if (movable) {
+            t->slots[hole] = t->slots[j];
+            t->tags[hole] = t->tags[j];
+            hole = j;
+        }
+    }
+    t->slots[hole] = 0;
+    t->tags[hole] = 0;
+    t->count--;
+}

@@ -1,0 +1,454 @@
+/* tracker.c -- glue of the track stage: frame -> connection -> sub-modules -> sink.
+ *
+ * Owns the connection table, generations (port reuse), roles, tshark-style
+ * relative sequence numbers and window scaling, bounded memory (max conns,
+ * idle timeout, linger after close) and the order of sink calls per frame:
+ * packet, state changes, events, finished connection records.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "tcplens/tracker.h"
+#include "track/conn.h"
+#include "track/table.h"
+#include "track/track_out.h"
+
+#define DEFAULT_MAX_CONNS 1000000u
+#define DEFAULT_IDLE 300.0   /* Zeek's tcp_inactivity_timeout */
+#define LINGER_AFTER_CLOSE 5.0 /* Zeek's tcp_close_delay: late ACKs/RSTs still belong */
+
+/* Doubly linked list of slot indices, oldest first. */
+typedef struct conn_list {
+    uint32_t head, tail;
+} conn_list;
+
+struct tl_tracker {
+    tl_tracker_config cfg;
+    tl_sink sink;
+    tl_table table;
+    tl_conn *conns;            /* slot pool */
+    uint32_t cap, free_head;   /* free slots chained through .next */
+    conn_list active, finished;
+    uint32_t live;             /* connections in the table */
+    uint32_t next_id;
+    tl_time last_sweep;
+    bool have_time;
+    tl_stats stats;
+};
+
+static const tl_conn_key *key_of(void *ctx, uint32_t slot)
+{
+    tl_tracker *tr = ctx;
+    return &tr->conns[slot].key;
+}
+
+int tl_tracker_new(tl_tracker **out, const tl_tracker_config *cfg, const tl_sink *sink,
+                   char *errbuf)
+{
+    tl_tracker *tr = calloc(1, sizeof *tr);
+    if (!tr) return tl_err(errbuf, TL_ENOMEM, "tracker: out of memory");
+    if (cfg) tr->cfg = *cfg;
+    if (!tr->cfg.max_conns) tr->cfg.max_conns = DEFAULT_MAX_CONNS;
+    if (tr->cfg.idle_timeout <= 0) tr->cfg.idle_timeout = DEFAULT_IDLE;
+    if (!tr->cfg.hash_seed && getrandom(&tr->cfg.hash_seed, sizeof tr->cfg.hash_seed, 0) < 0)
+        tr->cfg.hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+    tr->sink = *sink;
+    tr->active.head = tr->active.tail = TL_NIL;
+    tr->finished.head = tr->finished.tail = TL_NIL;
+    tr->free_head = TL_NIL;
+    tr->next_id = 1;
+    if (tl_table_init(&tr->table, 1024, tr->cfg.hash_seed, key_of, tr) < 0) {
+        free(tr);
+        return tl_err(errbuf, TL_ENOMEM, "tracker: out of memory");
+    }
+    *out = tr;
+    return TL_OK;
+}
+
+/* ---- lists and slots ---------------------------------------------------- */
+
+static void list_remove(tl_tracker *tr, conn_list *l, uint32_t s)
+{
+    tl_conn *c = &tr->conns[s];
+    if (c->prev != TL_NIL) tr->conns[c->prev].next = c->next; else l->head = c->next;
+    if (c->next != TL_NIL) tr->conns[c->next].prev = c->prev; else l->tail = c->prev;
+    c->prev = c->next = TL_NIL;
+}
+
+static void list_append(tl_tracker *tr, conn_list *l, uint32_t s)
+{
+    tl_conn *c = &tr->conns[s];
+    c->next = TL_NIL;
+    c->prev = l->tail;
+    if (l->tail != TL_NIL) tr->conns[l->tail].next = s; else l->head = s;
+    l->tail = s;
+}
+
+static uint32_t slot_alloc(tl_tracker *tr)
+{
+    if (tr->free_head == TL_NIL) {
+        uint32_t ncap = tr->cap ? tr->cap * 2 : 1024;
+        tl_conn *n = realloc(tr->conns, (size_t)ncap * sizeof *n);
+        if (!n) return TL_NIL;
+        for (uint32_t i = ncap; i-- > tr->cap;) {
+            n[i].in_use = false;
+            n[i].next = tr->free_head;
+            tr->free_head = i;
+        }
+        tr->conns = n;
+        tr->cap = ncap;
+    }
+    uint32_t s = tr->free_head;
+    tr->free_head = tr->conns[s].next;
+    return s;
+}
+
+/* ---- emitting ----------------------------------------------------------- */
+
+static tl_role role_of(int r) { return r == 0 ? TL_ROLE_CLIENT : TL_ROLE_SERVER; }
+
+static void remember_event(tl_conn *c, tl_event_kind k)
+{
+    for (uint8_t i = 0; i < c->n_events; i++)
+        if (c->events[i] == k) return;
+    if (c->n_events < TL_MAX_CONN_EVENTS) c->events[c->n_events++] = (uint8_t)k;
+}
+
+static void emit_event(tl_tracker *tr, tl_conn *c, const tl_frame *f, tl_time ts,
+                       const tl_track_event *te)
+{
+    if (c) {
+        remember_event(c, te->kind);
+        if (te->kind == TL_EV_HANDSHAKE && !isnan(te->value)) c->handshake_rtt = te->value;
+        if (te->kind == TL_EV_RETRANSMISSION || te->kind == TL_EV_FAST_RETRANSMISSION ||
+            te->kind == TL_EV_SPURIOUS_RETRANSMISSION)
+            c->retransmissions++;
+    }
+    if (!tr->sink.ops->event) return;
+    tl_event e = {te->kind, ts, f ? f->n : 0, c ? c->id : 0, te->by,
+                  tl_event_explain(te->kind), te->value};
+    tr->sink.ops->event(tr->sink.ctx, &e);
+}
+
+static void emit_changes(tl_tracker *tr, const tl_conn *c, const tl_frame *f,
+                         const tl_track_out *o)
+{
+    if (!tr->sink.ops->state) return;
+    for (uint8_t i = 0; i < o->n_changes; i++) {
+        tl_state_change sc = {f->ts, f->n, c->id, o->changes[i].endpoint, o->changes[i].from,
+                              o->changes[i].to};
+        tr->sink.ops->state(tr->sink.ctx, &sc);
+    }
+}
+
+static void fill_uid(char *uid, uint64_t seed, uint32_t id)
+{
+    static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint64_t x = seed ^ ((uint64_t)id * 0x9e3779b97f4a7c15ull);
+    uid[0] = 'C';
+    for (int i = 1; i < 18; i++) {
+        x ^= x >> 29;
+        x *= 0xbf58476d1ce4e5b9ull;
+        x ^= x >> 32;
+        uid[i] = b62[x % 62];
+    }
+    uid[18] = '\0';
+}
+
+/* Writes the record of slot s and frees it. */
+static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
+{
+    tl_conn *c = &tr->conns[s];
+    tl_track_out o;
+    tl_track_out_reset(&o);
+    tl_fsm_finish(&c->fsm, &o);
+    if (evicted) {
+        tl_track_event ev = {TL_EV_EVICTED, TL_ROLE_NONE, tl_time_diff(c->last_ts, now)};
+        emit_event(tr, c, NULL, now, &ev);
+    }
+    for (uint8_t i = 0; i < o.n_events; i++) emit_event(tr, c, NULL, now, &o.events[i]);
+
+    tl_conn_record r;
+    memset(&r, 0, sizeof r);
+    r.conn = c->id;
+    fill_uid(r.uid, tr->cfg.hash_seed, c->id);
+    r.ts = c->first_ts;
+    r.duration = tl_time_diff(c->first_ts, c->last_ts);
+    tl_zeek_finish(&c->zk, &r);
+    r.opened = c->fsm.opened;
+    r.closed = c->fsm.closed;
+    r.closed_by = c->fsm.closed_by;
+    r.client_state = c->fsm.ep[0].state;
+    r.server_state = c->fsm.ep[1].state;
+    r.handshake_rtt = c->handshake_rtt;
+    r.retransmissions = c->retransmissions;
+    r.evicted = evicted;
+    r.n_events = c->n_events;
+    for (uint8_t i = 0; i < c->n_events; i++) r.events[i] = (tl_event_kind)c->events[i];
+    if (tr->sink.ops->conn) tr->sink.ops->conn(tr->sink.ctx, &r);
+    if (evicted) tr->stats.evicted++;
+
+    tl_table_remove(&tr->table, &c->key, c->hash);
+    list_remove(tr, c->finished ? &tr->finished : &tr->active, s);
+    c->in_use = false;
+    c->next = tr->free_head;
+    tr->free_head = s;
+    tr->live--;
+}
+
+/* Expire connections that ended LINGER seconds ago or went idle. */
+static void sweep(tl_tracker *tr, tl_time now)
+{
+    while (tr->finished.head != TL_NIL &&
+           tl_time_diff(tr->conns[tr->finished.head].finished_ts, now) > LINGER_AFTER_CLOSE)
+        finalize(tr, tr->finished.head, false, now);
+    while (tr->active.head != TL_NIL &&
+           tl_time_diff(tr->conns[tr->active.head].last_ts, now) > tr->cfg.idle_timeout)
+        finalize(tr, tr->active.head, true, now);
+    tr->last_sweep = now;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, int dir,
+                         const tl_packet *p, tl_time ts)
+{
+    if (tr->live >= tr->cfg.max_conns) {
+        uint32_t victim = tr->finished.head != TL_NIL ? tr->finished.head : tr->active.head;
+        if (victim != TL_NIL) finalize(tr, victim, tr->finished.head != victim, ts);
+    }
+    uint32_t s = slot_alloc(tr);
+    if (s == TL_NIL || tl_table_insert(&tr->table, hash, s) < 0) {
+        if (s != TL_NIL) {
+            tr->conns[s].next = tr->free_head;
+            tr->free_head = s;
+        }
+        return TL_NIL;
+    }
+    tl_conn *c = &tr->conns[s];
+    memset(c, 0, sizeof *c);
+    c->in_use = true;
+    c->key = *k;
+    c->hash = hash;
+    c->id = tr->next_id++;
+    c->first_ts = c->last_ts = ts;
+    c->handshake_rtt = -1;
+    c->syn_wscale[0] = c->syn_wscale[1] = TL_WS_UNKNOWN;
+    tl_fsm_init(&c->fsm);
+    tl_analysis_init(&c->an);
+    tl_zeek_init(&c->zk);
+    /* Zeek decides who the originator is from the first packet. */
+    bool flip = tl_zeek_first_packet_flips(&c->zk, p);
+    c->client_dir = (uint8_t)(flip ? dir ^ 1 : dir);
+    list_append(tr, &tr->active, s);
+    tr->live++;
+    tr->stats.conns++;
+    if (tr->live > tr->stats.peak_conns) tr->stats.peak_conns = tr->live;
+    return s;
+}
+
+/* A SYN without ACK on a 4-tuple whose connection is over, or from the
+ * client with a new ISN after the handshake: a new generation. */
+static bool starts_new_generation(const tl_conn *c, int role, const tl_packet *p)
+{
+    if ((p->flags & (TL_TH_SYN | TL_TH_ACK)) != TL_TH_SYN) return false;
+    if (c->finished) return true;
+    return role == 0 && c->base_set[0] && p->seq != c->base_seq[0] &&
+           tl_state_is_synchronized(c->fsm.ep[0].state);
+}
+
+/* Effective shift for role's windows: TL_WS_* or 0..14. */
+static int conn_wscale(const tl_conn *c, int role)
+{
+    if (c->wscale_off) return TL_WS_NONE;
+    if (c->syn_wscale[0] == TL_WS_UNKNOWN || c->syn_wscale[1] == TL_WS_UNKNOWN)
+        return TL_WS_UNKNOWN;
+    return c->syn_wscale[role];
+}
+
+/* tshark's relative sequence bases and window scaling, per role. */
+static void update_seq_view(tl_conn *c, int role, const tl_packet *p, tl_pkt_view *v)
+{
+    int peer = role ^ 1;
+    if (p->flags & TL_TH_SYN) {
+        c->base_seq[role] = p->seq;
+        c->base_set[role] = true;
+        if (p->opt.present & TL_OPT_WSCALE)
+            c->syn_wscale[role] = (int8_t)(p->opt.wscale > 14 ? 14 : p->opt.wscale);
+        else
+            c->wscale_off = true;
+    } else if (!c->base_set[role]) {
+        c->base_seq[role] = p->seq - 1;
+        c->base_set[role] = true;
+    }
+    if ((p->flags & TL_TH_ACK) && !c->base_set[peer]) {
+        c->base_seq[peer] = p->ack - 1;
+        c->base_set[peer] = true;
+    }
+    v->rel_seq = p->seq - c->base_seq[role];
+    v->rel_ack_valid = (p->flags & TL_TH_ACK) != 0;
+    v->rel_ack = v->rel_ack_valid ? p->ack - c->base_seq[peer] : 0;
+
+    int ws = conn_wscale(c, role);
+    if (p->flags & TL_TH_SYN || ws == TL_WS_NONE) v->win_scaled = p->win;
+    else if (ws == TL_WS_UNKNOWN) v->win_scaled = -1;
+    else v->win_scaled = (int64_t)p->win << ws;
+}
+
+static void add_analysis(tl_pkt_view *v, const tl_track_out *o)
+{
+    for (uint8_t i = 0; i < o->n_events && v->n_analysis < TL_MAX_ANALYSIS; i++)
+        if (tl_event_is_analysis(o->events[i].kind)) v->analysis[v->n_analysis++] = o->events[i].kind;
+}
+
+static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_pkt_view *v)
+{
+    tl_conn_key k;
+    int dir = tl_conn_key_make(&k, p);
+    uint64_t h = tl_conn_key_hash(&k, tr->cfg.hash_seed);
+    uint32_t s = tl_table_find(&tr->table, &k, h);
+    bool reused = false;
+    if (s != TL_NIL) {
+        tl_conn *old = &tr->conns[s];
+        if (starts_new_generation(old, dir ^ old->client_dir, p)) {
+            finalize(tr, s, false, f->ts);
+            s = TL_NIL;
+            reused = true;
+        }
+    }
+    if (s == TL_NIL) s = conn_new(tr, &k, h, dir, p, f->ts);
+    if (s == TL_NIL) {
+        tl_tracker_error(tr, f->file, f->offset, f->n, "tracker: out of memory for a new connection");
+        tr->sink.ops->packet ? tr->sink.ops->packet(tr->sink.ctx, v) : (void)0;
+        return;
+    }
+    tl_conn *c = &tr->conns[s];
+    int role = dir ^ c->client_dir;
+    c->last_ts = f->ts;
+    if (!c->finished) {
+        list_remove(tr, &tr->active, s);
+        list_append(tr, &tr->active, s);
+    }
+
+    v->conn = c->id;
+    v->from = role_of(role);
+    tl_track_out o;
+    tl_track_out_reset(&o);
+    if (reused) tl_track_out_event(&o, TL_EV_PORT_REUSED, v->from, NAN);
+
+    if (tr->cfg.verify_checksums && p->cksum_status == TL_CKSUM_BAD) {
+        tl_zeek_bad_checksum(&c->zk, role == 0);
+        v->skipped = true;
+        tr->stats.bad_checksum++;
+    } else {
+        update_seq_view(c, role, p, v);
+        tl_zeek_segment(&c->zk, role == 0, p, f->ts);
+        tl_fsm_segment(&c->fsm, v->from, p, f->ts, &o);
+        tl_analysis_segment(&c->an, role, p, f->ts, conn_wscale(c, role), &o);
+        add_analysis(v, &o);
+    }
+    v->client_state = c->fsm.ep[0].state;
+    v->server_state = c->fsm.ep[1].state;
+
+    if (tr->sink.ops->packet) tr->sink.ops->packet(tr->sink.ctx, v);
+    emit_changes(tr, c, f, &o);
+    for (uint8_t i = 0; i < o.n_events; i++) emit_event(tr, c, f, f->ts, &o.events[i]);
+
+    if (!c->finished && tl_fsm_is_finished(&c->fsm)) {
+        c->finished = true;
+        c->finished_ts = f->ts;
+        list_remove(tr, &tr->active, s);
+        list_append(tr, &tr->finished, s);
+    }
+}
+
+void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
+                     tl_decode_reason reason, const tl_packet *pkt)
+{
+    tl_pkt_view v;
+    memset(&v, 0, sizeof v);
+    v.frame = f;
+    v.result = res;
+    v.reason = reason;
+    v.pkt = pkt;
+    v.win_scaled = -1;
+    tr->stats.packets++;
+
+    if (!tr->have_time) {
+        tr->last_sweep = f->ts;
+        tr->have_time = true;
+    } else if (tl_time_diff(tr->last_sweep, f->ts) >= 1.0) {
+        sweep(tr, f->ts);
+    }
+
+    switch (res) {
+    case TL_DECODE_OK:
+        tr->stats.tcp++;
+        feed_tcp(tr, f, pkt, &v);
+        return;
+    case TL_DECODE_NOT_TCP: tr->stats.other++; break;
+    case TL_DECODE_FRAGMENT: tr->stats.fragments++; break;
+    case TL_DECODE_TRUNCATED:
+        tr->stats.truncated++;
+        tr->stats.by_reason[reason]++;
+        break;
+    case TL_DECODE_MALFORMED:
+        tr->stats.malformed++;
+        tr->stats.by_reason[reason]++;
+        break;
+    }
+    if (tr->sink.ops->packet) tr->sink.ops->packet(tr->sink.ctx, &v);
+}
+
+void tl_tracker_error(tl_tracker *tr, const char *file, int64_t offset, uint64_t packet,
+                      const char *text)
+{
+    tr->stats.errors++;
+    tl_error_record e = {file, offset, packet, text};
+    if (tr->sink.ops->error) tr->sink.ops->error(tr->sink.ctx, &e);
+}
+
+static int by_id(const void *a, const void *b, void *ctx)
+{
+    const tl_conn *conns = ctx;
+    uint32_t x = conns[*(const uint32_t *)a].id, y = conns[*(const uint32_t *)b].id;
+    return (x > y) - (x < y);
+}
+
+void tl_tracker_finish(tl_tracker *tr, const tl_source_stats *src)
+{
+    /* Records of connections still present, in order of first packet. */
+    uint32_t n = 0, *order = tr->live ? malloc((size_t)tr->live * sizeof *order) : NULL;
+    for (uint32_t s = 0; order && s < tr->cap; s++)
+        if (tr->conns[s].in_use) order[n++] = s;
+    if (order) qsort_r(order, n, sizeof *order, by_id, tr->conns);
+    tl_time now = {0, 0};
+    for (uint32_t i = 0; i < n; i++) {
+        tl_conn *c = &tr->conns[order[i]];
+        if (tl_time_cmp(c->last_ts, now) > 0) now = c->last_ts;
+    }
+    for (uint32_t i = 0; i < n; i++) finalize(tr, order[i], false, now);
+    free(order);
+    /* Without memory for the ordering, still write every record. */
+    for (uint32_t s = 0; s < tr->cap; s++)
+        if (tr->conns[s].in_use) finalize(tr, s, false, now);
+
+    if (src) {
+        tr->stats.filtered = src->filtered;
+        tr->stats.kernel_dropped = src->kernel_dropped;
+        tr->stats.iface_dropped = src->iface_dropped;
+        tr->stats.has_kernel_stats = src->has_kernel_stats;
+    }
+    if (tr->sink.ops->finish) tr->sink.ops->finish(tr->sink.ctx, &tr->stats);
+}
+
+void tl_tracker_free(tl_tracker *tr)
+{
+    if (!tr) return;
+    tl_table_release(&tr->table);
+    free(tr->conns);
+    free(tr);
+}
