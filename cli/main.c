@@ -12,9 +12,6 @@ static const struct {
 } commands[] = {
     {"read", tl_cmd_read, "analyse pcap/pcapng capture files"},
     {"watch", tl_cmd_watch, "capture live and analyse as packets arrive"},
-    {"lab", tl_cmd_lab, "run built-in TCP experiments in a private network"},
-    {"serve", tl_cmd_serve, "the lab's server as a command"},
-    {"connect", tl_cmd_connect, "the lab's client as a command"},
     {"states", tl_cmd_states, "the kernel's TCP sockets and their states"},
 };
 

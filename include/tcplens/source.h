@@ -82,6 +82,9 @@ void tl_source_break(tl_source *src);
 /* Selectable fd for live sources, -1 otherwise. */
 int tl_source_fd(const tl_source *src);
 
+/* DLT of the frames (of the current file, for a file timeline). */
+int tl_source_linktype(const tl_source *src);
+
 /* Number of fractional timestamp digits of the input (6 or 9). */
 int tl_source_ts_digits(const tl_source *src);
 
