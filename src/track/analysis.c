@@ -1,0 +1,286 @@
+/* analysis.c -- Wireshark's TCP analysis flags (retransmission, dup ACK,
+ * zero window, keep-alive, ...) for one connection.
+ *
+ * The rules are those of Wireshark's packet-tcp.c tcp_analyze_sequence_number()
+ * (the "TCP Analysis" chapter of the Wireshark User's Guide), including its
+ * quirks: sequence numbers are absolute and 0 means "not seen yet"; windows
+ * are compared raw and scaled only for "window full"; the out-of-order
+ * threshold is the handshake RTT (3 ms when unknown); a fast retransmission
+ * needs two duplicate ACKs and at most 20 ms since the last ACK. Sequence
+ * comparisons wrap as in RFC 9293 section 3.4.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "track/analysis.h"
+
+/* Analysis bits of one segment (Wireshark's TCP_A_*). */
+enum {
+    A_RETRANSMISSION = 1u << 0,
+    A_FAST_RETRANSMISSION = 1u << 1,
+    A_SPURIOUS_RETRANSMISSION = 1u << 2,
+    A_OUT_OF_ORDER = 1u << 3,
+    A_LOST_PACKET = 1u << 4,
+    A_ACK_LOST_PACKET = 1u << 5,
+    A_DUPLICATE_ACK = 1u << 6,
+    A_ZERO_WINDOW = 1u << 7,
+    A_WINDOW_FULL = 1u << 8,
+    A_WINDOW_UPDATE = 1u << 9,
+    A_ZERO_WINDOW_PROBE = 1u << 10,
+    A_ZERO_WINDOW_PROBE_ACK = 1u << 11,
+    A_KEEP_ALIVE = 1u << 12,
+    A_KEEP_ALIVE_ACK = 1u << 13,
+};
+
+/* tl_analysis_dir.bits */
+enum {
+    TL_AD_BASE_SET = 1u << 0,   /* base_seq is known */
+    TL_AD_FIRST_ACK = 1u << 1,  /* sent a SYN, no pure ACK since: window unscaled */
+    TL_AD_WS_SET = 1u << 2,     /* win_scale decided by a segment */
+};
+
+/* Which flag becomes which event, in the order they are reported. The
+ * zero-window-probe ACK has no event kind (tshark reports it, SPEC does not
+ * list it) but still steers the analysis. */
+static const struct {
+    uint16_t bit;
+    tl_event_kind kind;
+} tl_analysis_kinds[] = {
+    {A_RETRANSMISSION, TL_EV_RETRANSMISSION},
+    {A_FAST_RETRANSMISSION, TL_EV_FAST_RETRANSMISSION},
+    {A_SPURIOUS_RETRANSMISSION, TL_EV_SPURIOUS_RETRANSMISSION},
+    {A_OUT_OF_ORDER, TL_EV_OUT_OF_ORDER},
+    {A_LOST_PACKET, TL_EV_PREVIOUS_SEGMENT_NOT_CAPTURED},
+    {A_ACK_LOST_PACKET, TL_EV_ACK_UNSEEN_SEGMENT},
+    {A_DUPLICATE_ACK, TL_EV_DUP_ACK},
+    {A_ZERO_WINDOW, TL_EV_ZERO_WINDOW},
+    {A_WINDOW_FULL, TL_EV_WINDOW_FULL},
+    {A_WINDOW_UPDATE, TL_EV_WINDOW_UPDATE},
+    {A_ZERO_WINDOW_PROBE, TL_EV_ZERO_WINDOW_PROBE},
+    {A_KEEP_ALIVE, TL_EV_KEEP_ALIVE},
+    {A_KEEP_ALIVE_ACK, TL_EV_KEEP_ALIVE_ACK},
+};
+
+#define TL_FAST_RETRANS_NS 20000000ull   /* 20 ms after the last duplicate ACK */
+#define TL_OOO_DEFAULT_NS 3000000ull     /* out-of-order threshold without an RTT */
+
+/* RFC 9293 section 3.4: compare modulo 2^32. */
+static bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+
+static int64_t ts_ns(tl_time t)
+{
+    return t.sec * 1000000000 + (int64_t)t.nsec;
+}
+
+void tl_analysis_init(tl_analysis *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < 2; i++) {
+        a->d[i].window = UINT32_MAX;
+        a->d[i].win_scale = -1;
+    }
+}
+
+/* What dissect_tcp does before the analysis for a SYN it has seen before:
+ * a new ISN starts a new conversation; the same ISN (a retransmitted SYN)
+ * restores nextseq, which an RST may have moved (Wireshark issue 17616). */
+static void syn_seen_again(tl_analysis *a, int dir, const tl_packet *p)
+{
+    tl_analysis_dir *fwd = &a->d[dir];
+
+    if (!(fwd->bits & TL_AD_BASE_SET))
+        return;
+    if ((p->flags & (TL_TH_SYN | TL_TH_ACK)) == TL_TH_SYN) {
+        if (p->seq != fwd->base_seq)
+            tl_analysis_init(a);
+        else
+            fwd->nextseq = fwd->maxseqtobeacked;
+    } else if ((p->flags & (TL_TH_SYN | TL_TH_ACK)) == (TL_TH_SYN | TL_TH_ACK) &&
+               p->seq != fwd->base_seq) {
+        fwd->base_seq = p->seq;
+    }
+}
+
+/* The flags that describe the sender's own sequence space and window, up to
+ * Wireshark's "finished_fwd" label. */
+static uint16_t analyse_fwd(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
+                            uint32_t seq, uint32_t ack, uint32_t seglen, uint8_t flags,
+                            uint32_t window, uint16_t *dupack_num)
+{
+    const uint8_t sfr = TL_TH_SYN | TL_TH_FIN | TL_TH_RST;
+    uint16_t f = 0;
+
+    if (seglen == 1 && seq == fwd->nextseq && rev->window == 0)
+        return A_ZERO_WINDOW_PROBE;
+
+    if (window == 0 && !(flags & sfr))
+        f |= A_ZERO_WINDOW;
+
+    if (fwd->nextseq && seq_gt(seq, fwd->nextseq) && !(flags & TL_TH_RST))
+        f |= A_LOST_PACKET;
+
+    if (seglen <= 1 && seq == fwd->nextseq - 1 && !(flags & sfr))
+        f |= A_KEEP_ALIVE;
+
+    bool same_seq_ack = seq == fwd->nextseq && ack == fwd->lastack && !(flags & sfr);
+
+    if (seglen == 0 && window && window != fwd->window && same_seq_ack)
+        f |= A_WINDOW_UPDATE;
+
+    if (seglen > 0 && rev->win_scale != -1 && !(flags & sfr)) {
+        int shift = (rev->bits & TL_AD_FIRST_ACK) || rev->win_scale < 0 ? 0 : rev->win_scale;
+        if (seq + seglen == rev->lastack + (uint32_t)(rev->window << shift))
+            f |= A_WINDOW_FULL;
+    }
+
+    if (seglen == 0 && window && window == fwd->window && same_seq_ack &&
+        (rev->last_flags & A_KEEP_ALIVE))
+        return f | A_KEEP_ALIVE_ACK;
+
+    if (seglen == 0 && window == 0 && window == fwd->window && same_seq_ack &&
+        (rev->last_flags & A_ZERO_WINDOW_PROBE))
+        return f | A_ZERO_WINDOW_PROBE_ACK;
+
+    if (seglen == 0 && window && window == fwd->window && same_seq_ack) {
+        /* after an ACKed unseen segment the count restarts at 1 */
+        fwd->dupacks = fwd->dupacks < 0 ? 1 : (int16_t)(fwd->dupacks + 1);
+        *dupack_num = (uint16_t)fwd->dupacks;
+        f |= A_DUPLICATE_ACK;
+    }
+    return f;
+}
+
+/* Retransmission, fast retransmission, spurious retransmission or
+ * out-of-order, for a segment that occupies sequence space. */
+static uint16_t analyse_retrans(const tl_analysis *a, const tl_analysis_dir *fwd,
+                                const tl_analysis_dir *rev, uint32_t seq, uint32_t seglen,
+                                uint8_t flags, int64_t now, uint16_t f)
+{
+    if (!(seglen > 0 || (flags & (TL_TH_SYN | TL_TH_FIN))) || (f & A_KEEP_ALIVE))
+        return 0;
+
+    bool not_advanced = fwd->nextseq && seq_lt(seq, fwd->nextseq);
+    /* more than a byte starting one below nextseq: new data after a probe */
+    if (seglen > 1 && fwd->nextseq - 1 == seq)
+        not_advanced = false;
+
+    if (seglen > 0 && rev->lastack && seq_le(seq + seglen, rev->lastack))
+        return A_SPURIOUS_RETRANSMISSION;
+
+    /* Unsigned like Wireshark's: a time going backwards is "long ago". */
+    uint64_t since_ack = (uint64_t)now - (uint64_t)rev->lastack_ns;
+    if (not_advanced && rev->dupacks >= 2 && rev->lastack == seq &&
+        since_ack < TL_FAST_RETRANS_NS)
+        return A_FAST_RETRANSMISSION;
+
+    uint64_t since_next = (uint64_t)now - (uint64_t)fwd->nextseq_ns;
+    uint64_t ooo = a->first_rtt_ns ? (uint64_t)a->first_rtt_ns : TL_OOO_DEFAULT_NS;
+    uint32_t end = seq + seglen + ((flags & (TL_TH_SYN | TL_TH_FIN)) ? 1 : 0);
+    if (not_advanced && since_next < ooo && fwd->nextseq != end)
+        return A_OUT_OF_ORDER;
+
+    return not_advanced ? A_RETRANSMISSION : 0;
+}
+
+/* Wireshark's window-scale bookkeeping: the option's shift (at most 14,
+ * RFC 7323 section 2.3) and, on SYNs, verify_tcp_window_scaling(). */
+static void window_scale(tl_analysis *a, int dir, const tl_packet *p, int win_scale)
+{
+    tl_analysis_dir *fwd = &a->d[dir], *rev = &a->d[!dir];
+
+    if (p->opt.present & TL_OPT_WSCALE) {
+        fwd->win_scale = (int8_t)(p->opt.wscale > 14 ? 14 : p->opt.wscale);
+        fwd->bits |= TL_AD_WS_SET;
+    }
+    if (p->flags & TL_TH_SYN) {
+        if (fwd->win_scale == -1) {
+            fwd->win_scale = rev->win_scale = -2;
+            rev->bits |= TL_AD_WS_SET;
+        } else if ((p->flags & TL_TH_ACK) && rev->win_scale == -2) {
+            fwd->win_scale = -2;
+        }
+        fwd->bits |= TL_AD_WS_SET;
+    }
+    if (!(fwd->bits & TL_AD_WS_SET) && win_scale >= -2 && win_scale <= 14)
+        fwd->win_scale = (int8_t)win_scale;
+}
+
+void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts,
+                         int win_scale, tl_track_out *out)
+{
+    dir = dir ? 1 : 0;
+    if (p->flags & TL_TH_SYN)
+        syn_seen_again(a, dir, p);
+
+    tl_analysis_dir *fwd = &a->d[dir], *rev = &a->d[!dir];
+    const uint32_t seq = p->seq, ack = p->ack, seglen = p->payload_len, window = p->win;
+    const uint8_t flags = p->flags;
+    const int64_t now = ts_ns(ts);
+    uint16_t dupack_num = 0;
+
+    if (!(fwd->bits & TL_AD_BASE_SET)) {
+        fwd->base_seq = (flags & TL_TH_SYN) ? seq : seq - 1;
+        fwd->bits |= TL_AD_BASE_SET;
+    }
+    if (!(rev->bits & TL_AD_BASE_SET) && (flags & TL_TH_ACK)) {
+        rev->base_seq = ack - 1;
+        rev->bits |= TL_AD_BASE_SET;
+    }
+
+    uint16_t f = analyse_fwd(fwd, rev, seq, ack, seglen, flags, window, &dupack_num);
+
+    /* finished_fwd: a new ACK number ends a run of duplicates */
+    if (ack != fwd->lastack)
+        fwd->dupacks = 0;
+
+    /* ACKed unseen segment: this ACK covers data never seen going the other way */
+    if (rev->maxseqtobeacked && seq_gt(ack, rev->maxseqtobeacked) && (flags & TL_TH_ACK)) {
+        if (rev->maxseqtobeacked > rev->nextseq) {
+            /* plain '>' as in Wireshark, not a wrapping comparison */
+            rev->maxseqtobeacked = rev->nextseq;
+            f |= A_ACK_LOST_PACKET;
+        } else {
+            if (rev->dupacks == 0)
+                f |= A_ACK_LOST_PACKET;
+            rev->dupacks = -1;
+        }
+    }
+
+    f |= analyse_retrans(a, fwd, rev, seq, seglen, flags, now, f);
+
+    /* Remember the highest nextseq; a zero-window probe does not advance it. */
+    uint32_t nextseq = seq + seglen + ((flags & (TL_TH_SYN | TL_TH_FIN)) ? 1 : 0);
+    if ((seq_gt(nextseq, fwd->nextseq) || !fwd->nextseq) && !(f & A_ZERO_WINDOW_PROBE)) {
+        fwd->nextseq = nextseq;
+        fwd->nextseq_ns = now;
+    }
+    if ((seq == fwd->maxseqtobeacked || !fwd->maxseqtobeacked) && !(f & A_ZERO_WINDOW_PROBE))
+        fwd->maxseqtobeacked = fwd->nextseq;
+
+    fwd->window = window;
+    fwd->lastack = ack;
+    fwd->lastack_ns = now;
+    fwd->last_flags = f;
+
+    /* The rest of dissect_tcp's bookkeeping happens after the analysis. */
+    window_scale(a, dir, p, win_scale);
+    if ((flags & (TL_TH_SYN | TL_TH_ACK)) == TL_TH_SYN)
+        a->mru_syn_ns = now;
+    if (flags & TL_TH_SYN)
+        fwd->bits |= TL_AD_FIRST_ACK;
+    if ((flags & (TL_TH_SYN | TL_TH_ACK)) == TL_TH_ACK) {
+        if (a->mru_syn_ns && !a->first_rtt_ns)
+            a->first_rtt_ns = now - a->mru_syn_ns;
+        fwd->bits &= (uint8_t)~TL_AD_FIRST_ACK;
+    }
+
+    const tl_role by = dir == 0 ? TL_ROLE_CLIENT : TL_ROLE_SERVER;
+    for (size_t i = 0; i < sizeof tl_analysis_kinds / sizeof tl_analysis_kinds[0]; i++) {
+        if (f & tl_analysis_kinds[i].bit) {
+            double v = tl_analysis_kinds[i].kind == TL_EV_DUP_ACK ? (double)dupack_num : NAN;
+            tl_track_out_event(out, tl_analysis_kinds[i].kind, by, v);
+        }
+    }
+}
