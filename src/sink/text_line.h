@@ -1,0 +1,84 @@
+/* text_line.h -- a fixed-size line builder for the text sinks: appends text,
+ * numbers and ANSI colour codes, and pads by visible width (colour codes do
+ * not count). Overflow truncates; nothing is allocated. Internal.
+ */
+#ifndef TL_TEXT_LINE_H
+#define TL_TEXT_LINE_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sink/json_writer.h"
+
+#define TL_LINE_CAP 1024
+
+typedef struct tl_line {
+    size_t len;     /* bytes in s */
+    size_t vis;     /* visible characters (colour codes excluded) */
+    char s[TL_LINE_CAP];
+} tl_line;
+
+static inline void tl_line_reset(tl_line *l)
+{
+    l->len = 0;
+    l->vis = 0;
+}
+
+static inline void tl_line_raw(tl_line *l, const char *s, size_t n, size_t vis)
+{
+    if (n > TL_LINE_CAP - l->len) n = TL_LINE_CAP - l->len;
+    memcpy(l->s + l->len, s, n);
+    l->len += n;
+    l->vis += vis;
+}
+
+static inline void tl_line_mem(tl_line *l, const char *s, size_t n)
+{
+    tl_line_raw(l, s, n, n);
+}
+
+static inline void tl_line_str(tl_line *l, const char *s)
+{
+    size_t n = strlen(s);
+    tl_line_raw(l, s, n, n);
+}
+
+static inline void tl_line_ch(tl_line *l, char c)
+{
+    tl_line_raw(l, &c, 1, 1);
+}
+
+static inline void tl_line_u64(tl_line *l, uint64_t v)
+{
+    char b[21];
+    tl_line_mem(l, b, tl_fmt_u64(b, v));
+}
+
+/* ANSI SGR sequence (e.g. "1;31"), only when colour is on. */
+static inline void tl_line_sgr(tl_line *l, bool color, const char *code)
+{
+    if (!color) return;
+    tl_line_raw(l, "\033[", 2, 0);
+    tl_line_raw(l, code, strlen(code), 0);
+    tl_line_raw(l, "m", 1, 0);
+}
+
+static inline void tl_line_sgr_off(tl_line *l, bool color)
+{
+    if (color) tl_line_raw(l, "\033[0m", 4, 0);
+}
+
+/* Pad with spaces to visible column col (at least `min` spaces). */
+static inline void tl_line_pad(tl_line *l, size_t col, size_t min)
+{
+    size_t n = l->vis < col ? col - l->vis : 0;
+    if (n < min) n = min;
+    while (n--) tl_line_ch(l, ' ');
+}
+
+static inline void tl_line_write(const tl_line *l, FILE *fp)
+{
+    fwrite_unlocked(l->s, 1, l->len, fp);
+}
+
+#endif
