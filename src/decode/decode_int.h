@@ -1,0 +1,75 @@
+/* decode_int.h -- interfaces between the decode stage's files.
+ *
+ * The stages hand each other a cursor positioned at the next header. Every
+ * function fills what it learns into the caller's tl_packet, stores a reason
+ * on failure, and returns a tl_decode_result.
+ */
+#ifndef TL_DECODE_INT_H
+#define TL_DECODE_INT_H
+
+#include "tcplens/packet.h"
+#include "util/cursor.h"
+
+/* Link-layer type values (libpcap DLT_* / LINKTYPE_*), spelled out so the
+ * decoder does not depend on pcap headers. */
+enum {
+    TL__DLT_NULL = 0,
+    TL__DLT_EN10MB = 1,
+    TL__DLT_RAW = 12,
+    TL__LINKTYPE_RAW = 101,
+    TL__DLT_LOOP = 108,
+    TL__DLT_LINUX_SLL = 113,
+    TL__DLT_IPV4 = 228,
+    TL__DLT_IPV6 = 229,
+    TL__DLT_LINUX_SLL2 = 276,
+};
+
+/* Ethertypes the link decoders act on. */
+enum {
+    TL__ETH_IPV4 = 0x0800,
+    TL__ETH_IPV6 = 0x86dd,
+    TL__ETH_VLAN = 0x8100,      /* 802.1Q C-tag */
+    TL__ETH_QINQ = 0x88a8,      /* 802.1ad S-tag */
+    TL__ETH_QINQ_OLD = 0x9100,  /* pre-standard QinQ */
+    TL__ETH_QINQ_OLD2 = 0x9200,
+    TL__ETH_PPPOE_SESS = 0x8864,
+    TL__ETH_MPLS = 0x8847,
+    TL__ETH_MPLS_MC = 0x8848,
+};
+
+/* What the link layer says follows it. */
+typedef enum tl__l3 {
+    TL__L3_OTHER = 0,  /* not IP */
+    TL__L3_IPV4,       /* IPv4 announced: version nibble must be 4 */
+    TL__L3_IPV6,       /* IPv6 announced: version nibble must be 6 */
+    TL__L3_IP_ANY,     /* raw IP: the version nibble decides */
+} tl__l3;
+
+#define TL__IPPROTO_TCP 6
+
+/* Pseudo-header facts the TCP stage needs to verify the checksum. */
+typedef struct tl__pseudo {
+    bool verify;       /* caller asked and the IP length is trustworthy */
+    uint32_t sum;      /* un-folded one's complement sum of the pseudo-header */
+} tl__pseudo;
+
+/* decode_link.c: consume the link header of linktype, set *l3. */
+tl_decode_result tl__decode_link(int linktype, tl_cursor *c, tl_packet *pkt,
+                                 tl__l3 *l3, tl_decode_reason *reason);
+
+/* decode_ip.c: IP header(s) then TCP. c is positioned at the IP header. */
+tl_decode_result tl__decode_ip(tl__l3 l3, tl_cursor *c, bool verify_cksum,
+                               tl_packet *pkt, tl_decode_reason *reason);
+
+/* decode_tcp.c: the TCP header at c. seg_len is the segment length the IP
+ * layer declares; c covers at most that many bytes (fewer if not captured). */
+tl_decode_result tl__decode_tcp(tl_cursor *c, uint32_t seg_len, const tl__pseudo *ph,
+                                tl_packet *pkt, tl_decode_reason *reason);
+
+/* checksum.c: RFC 1071 one's complement arithmetic. tl__cksum_add returns
+ * sum plus the 16-bit big-endian words of [p, p+len) (an odd tail byte is
+ * padded with zero); tl__cksum_fold folds and complements. */
+uint32_t tl__cksum_add(uint32_t sum, const uint8_t *p, size_t len);
+uint16_t tl__cksum_fold(uint32_t sum);
+
+#endif

@@ -1,0 +1,138 @@
+/* decode_tcp.c -- the TCP header and its options.
+ *
+ * RFC 9293 section 3.1 (header, data offset, options: EOL, NOP, MSS),
+ * RFC 7323 (window scale, timestamps), RFC 2018 (SACK-permitted, SACK).
+ *
+ * An option other than EOL and NOP needs 2 <= length <= the bytes left;
+ * anything else is malformed and parsing stops there, keeping what came
+ * before (tcpdump print-tcp.c, Linux tcp_parse_options). An option with a
+ * known kind but the wrong length is kept as unknown (kind, length), which
+ * is how Wireshark shows it ("option length should be N").
+ */
+#include <string.h>
+
+#include "decode/decode_int.h"
+
+enum {
+    TL__TCPOPT_EOL = 0,
+    TL__TCPOPT_NOP = 1,
+    TL__TCPOPT_MSS = 2,
+    TL__TCPOPT_WSCALE = 3,
+    TL__TCPOPT_SACK_PERM = 4,
+    TL__TCPOPT_SACK = 5,
+    TL__TCPOPT_TIMESTAMP = 8,
+};
+
+static void keep_unknown(tl_tcp_options *out, uint8_t kind, uint8_t len)
+{
+    if (out->n_unknown >= TL_MAX_UNKNOWN_OPTS) return;
+    out->unknown[out->n_unknown].kind = kind;
+    out->unknown[out->n_unknown].len = len;
+    out->n_unknown++;
+}
+
+/* o covers exactly the option bytes. A later copy of an option replaces an
+ * earlier one, as the Linux receiver does. */
+static bool parse_options(tl_cursor o, tl_tcp_options *out)
+{
+    while (tl_cur_remaining(&o) > 0) {
+        uint8_t kind = tl_rd_u8(&o);
+        if (kind == TL__TCPOPT_EOL) return true; /* the rest is padding */
+        if (kind == TL__TCPOPT_NOP) continue;
+        if (tl_cur_remaining(&o) < 1) return false; /* no room for the length */
+        uint8_t len = tl_rd_u8(&o);
+        if (len < 2 || (size_t)(len - 2) > tl_cur_remaining(&o)) return false;
+        tl_cursor v = tl_cur_sub(&o, (size_t)len - 2);
+        switch (kind) {
+        case TL__TCPOPT_MSS:
+            if (len != 4) break;
+            out->mss = tl_rd_u16be(&v);
+            out->present |= TL_OPT_MSS;
+            continue;
+        case TL__TCPOPT_WSCALE:
+            if (len != 3) break;
+            out->wscale = tl_rd_u8(&v);
+            out->present |= TL_OPT_WSCALE;
+            continue;
+        case TL__TCPOPT_SACK_PERM:
+            if (len != 2) break;
+            out->present |= TL_OPT_SACK_PERM;
+            continue;
+        case TL__TCPOPT_SACK: {
+            if (len < 10 || (len - 2) % 8 != 0) break;
+            uint8_t n = (uint8_t)((len - 2) / 8);
+            if (n > TL_MAX_SACK) n = TL_MAX_SACK; /* 40 option bytes hold at most 4 */
+            for (uint8_t i = 0; i < n; i++) {
+                out->sack[i][0] = tl_rd_u32be(&v);
+                out->sack[i][1] = tl_rd_u32be(&v);
+            }
+            out->n_sack = n;
+            out->present |= TL_OPT_SACK;
+            continue;
+        }
+        case TL__TCPOPT_TIMESTAMP:
+            if (len != 10) break;
+            out->ts_val = tl_rd_u32be(&v);
+            out->ts_ecr = tl_rd_u32be(&v);
+            out->present |= TL_OPT_TIMESTAMP;
+            continue;
+        default:
+            break;
+        }
+        keep_unknown(out, kind, len);
+    }
+    return true;
+}
+
+bool tl_decode_tcp_options(const uint8_t *opts, uint32_t len, tl_tcp_options *out)
+{
+    memset(out, 0, sizeof *out);
+    if (opts == NULL || len == 0) return true;
+    return parse_options(tl_cursor_make(opts, len), out);
+}
+
+static tl_decode_result fail(tl_decode_reason *reason, tl_decode_result res,
+                             tl_decode_reason why)
+{
+    *reason = why;
+    return res;
+}
+
+tl_decode_result tl__decode_tcp(tl_cursor *c, uint32_t seg_len, const tl__pseudo *ph,
+                                tl_packet *pkt, tl_decode_reason *reason)
+{
+    const uint8_t *seg = c->p;
+    size_t cap = tl_cur_remaining(c); /* <= seg_len: the IP layer clamped c */
+    pkt->sport = tl_rd_u16be(c);
+    pkt->dport = tl_rd_u16be(c);
+    pkt->seq = tl_rd_u32be(c);
+    pkt->ack = tl_rd_u32be(c);
+    uint8_t off = tl_rd_u8(c);
+    pkt->flags = tl_rd_u8(c);
+    pkt->win = tl_rd_u16be(c);
+    pkt->cksum = tl_rd_u16be(c);
+    pkt->urg_ptr = tl_rd_u16be(c);
+    uint32_t hlen = (uint32_t)(off >> 4) * 4;
+    pkt->tcp_hlen = hlen;
+
+    /* Lengths the headers declare contradict each other: malformed, even
+     * when the capture is short. Bytes merely not captured: truncated. */
+    if (seg_len < 20) return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_DATA_OFFSET);
+    if (cap >= 13 && (hlen < 20 || hlen > seg_len))
+        return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_DATA_OFFSET);
+    if (cap < hlen || c->truncated)
+        return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_TCP_TRUNCATED);
+
+    if (hlen > 20 && !parse_options(tl_cur_sub(c, hlen - 20), &pkt->opt))
+        return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_OPTIONS);
+
+    pkt->payload_len = seg_len - hlen;
+    pkt->payload = seg + hlen;
+    pkt->payload_caplen = (uint32_t)(cap - hlen);
+
+    if (ph->verify && cap == seg_len) {
+        uint32_t sum = tl__cksum_add(ph->sum, seg, seg_len);
+        pkt->cksum_status = tl__cksum_fold(sum) == 0 ? TL_CKSUM_GOOD : TL_CKSUM_BAD;
+    }
+    return TL_DECODE_OK;
+}
