@@ -148,6 +148,7 @@ int tl_cli_make_sink(tl_cli_opts *o, FILE *fp, tl_sink *sink, char *errbuf)
 {
     if (o->json) return tl_sink_json_new(sink, fp, &o->out);
     if (o->zeek) return tl_sink_zeek_new(sink, fp);
+    if (o->ladder) return tl_sink_ladder_new(sink, fp, &o->out);
     return tl_sink_text_new(sink, fp, &o->out);
 }
 

@@ -147,6 +147,8 @@ typedef struct tl_output_opts {
 
 TL_MUST_USE int tl_sink_text_new(tl_sink *out, FILE *fp, const tl_output_opts *o);
 TL_MUST_USE int tl_sink_json_new(tl_sink *out, FILE *fp, const tl_output_opts *o);
+/* --ladder: a sequence diagram per connection, drawn when it ends. */
+TL_MUST_USE int tl_sink_ladder_new(tl_sink *out, FILE *fp, const tl_output_opts *o);
 /* Fan out to n sinks (copied); frees them when freed. */
 TL_MUST_USE int tl_sink_tee_new(tl_sink *out, const tl_sink *sinks, size_t n);
 
