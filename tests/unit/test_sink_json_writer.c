@@ -1,0 +1,205 @@
+/* test_sink_json_writer.c -- the streaming JSON writer: escaping (control
+ * characters, quotes, invalid UTF-8), integer extremes, exact fixed-point
+ * timestamps, nesting and commas. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <math.h>
+
+#include "sink/json_writer.h"
+
+typedef struct mem {
+    FILE *fp;
+    char *buf;
+    size_t len;
+    tl_json w;
+} mem;
+
+static void mem_open(mem *m)
+{
+    m->buf = NULL;
+    m->len = 0;
+    m->fp = open_memstream(&m->buf, &m->len);
+    assert_non_null(m->fp);
+    tl_json_init(&m->w, m->fp);
+}
+
+/* Flush and return what was written; caller frees via mem_close. */
+static const char *mem_text(mem *m)
+{
+    tl_json_flush(&m->w);
+    fflush(m->fp);
+    return m->buf;
+}
+
+static void mem_close(mem *m)
+{
+    fclose(m->fp);
+    free(m->buf);
+}
+
+static void check_str(const char *in, size_t n, const char *want)
+{
+    mem m;
+    mem_open(&m);
+    tl_json_strn(&m.w, in, n);
+    assert_string_equal(mem_text(&m), want);
+    mem_close(&m);
+}
+
+static void json_escapes_quotes_backslash_and_control_chars(void **st)
+{
+    (void)st;
+    check_str("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+    check_str("\n\r\t", 3, "\"\\n\\r\\t\"");
+    check_str("\x01\x1f\x7f", 3, "\"\\u0001\\u001f\\u007f\"");
+    check_str("nul\0here", 8, "\"nul\\u0000here\"");
+    check_str("", 0, "\"\"");
+}
+
+static void json_keeps_valid_utf8_and_escapes_invalid_bytes(void **st)
+{
+    (void)st;
+    check_str("caf\xc3\xa9", 5, "\"caf\xc3\xa9\"");                 /* é */
+    check_str("\xe2\x82\xac", 3, "\"\xe2\x82\xac\"");               /* € */
+    check_str("\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\"");       /* U+1F600 */
+    check_str("\xff", 1, "\"\\u00ff\"");                            /* never valid */
+    check_str("\xc3", 1, "\"\\u00c3\"");                            /* cut short */
+    check_str("\xc0\xaf", 2, "\"\\u00c0\\u00af\"");                 /* overlong '/' */
+    check_str("\xed\xa0\x80", 3, "\"\\u00ed\\u00a0\\u0080\"");      /* surrogate */
+    check_str("\xf4\x90\x80\x80", 4, "\"\\u00f4\\u0090\\u0080\\u0080\""); /* > U+10FFFF */
+    check_str("a\x80z", 3, "\"a\\u0080z\"");                        /* stray continuation */
+}
+
+static void json_long_string_passes_the_buffer_intact(void **st)
+{
+    (void)st;
+    size_t n = 3 * TL_JSON_BUF + 7;
+    char *in = malloc(n);
+    char *want = malloc(n + 3);
+    assert_non_null(in);
+    assert_non_null(want);
+    for (size_t i = 0; i < n; i++) in[i] = (char)('a' + i % 26);
+    want[0] = '"';
+    memcpy(want + 1, in, n);
+    want[n + 1] = '"';
+    want[n + 2] = 0;
+    check_str(in, n, want);
+    free(in);
+    free(want);
+}
+
+static void json_integers_at_their_limits(void **st)
+{
+    (void)st;
+    mem m;
+    mem_open(&m);
+    tl_json_arr_begin(&m.w);
+    tl_json_u64(&m.w, 0);
+    tl_json_u64(&m.w, UINT64_MAX);
+    tl_json_i64(&m.w, -1);
+    tl_json_i64(&m.w, INT64_MIN);
+    tl_json_i64(&m.w, INT64_MAX);
+    tl_json_arr_end(&m.w);
+    assert_string_equal(mem_text(&m),
+                        "[0,18446744073709551615,-1,-9223372036854775808,9223372036854775807]");
+    mem_close(&m);
+}
+
+static void json_timestamps_have_exact_digits_never_exponent(void **st)
+{
+    (void)st;
+    mem m;
+    mem_open(&m);
+    tl_json_arr_begin(&m.w);
+    tl_json_time(&m.w, (tl_time){1702890233, 504914000}, 6);
+    tl_json_time(&m.w, (tl_time){1702890233, 504914123}, 9);
+    tl_json_time(&m.w, (tl_time){1702890233, 504914999}, 6);   /* truncated, not rounded */
+    tl_json_time(&m.w, (tl_time){0, 5}, 9);
+    tl_json_time(&m.w, (tl_time){-3, 750000000}, 6);           /* -2.25 s */
+    tl_json_time(&m.w, (tl_time){7, 0}, 0);
+    tl_json_arr_end(&m.w);
+    assert_string_equal(mem_text(&m),
+                        "[1702890233.504914,1702890233.504914123,1702890233.504914,"
+                        "0.000000005,-2.250000,7]");
+    mem_close(&m);
+}
+
+static void json_doubles_are_fixed_point(void **st)
+{
+    (void)st;
+    mem m;
+    mem_open(&m);
+    tl_json_arr_begin(&m.w);
+    tl_json_double(&m.w, 0.000018, 6);
+    tl_json_double(&m.w, 1e20, 2);
+    tl_json_double(&m.w, -0.0000001, 6);      /* rounds to zero: no "-0" */
+    tl_json_double(&m.w, NAN, 6);             /* NaN is not JSON */
+    tl_json_arr_end(&m.w);
+    assert_string_equal(mem_text(&m), "[0.000018,100000000000000000000.00,0.000000,null]");
+    mem_close(&m);
+}
+
+static void json_nesting_puts_commas_between_members_only(void **st)
+{
+    (void)st;
+    mem m;
+    mem_open(&m);
+    tl_json_obj_begin(&m.w);
+    tl_json_kv_str(&m.w, "type", "x");
+    tl_json_key(&m.w, "a");
+    tl_json_arr_begin(&m.w);
+    tl_json_arr_begin(&m.w);
+    tl_json_u64(&m.w, 1);
+    tl_json_u64(&m.w, 2);
+    tl_json_arr_end(&m.w);
+    tl_json_arr_begin(&m.w);
+    tl_json_arr_end(&m.w);
+    tl_json_arr_end(&m.w);
+    tl_json_key(&m.w, "o");
+    tl_json_obj_begin(&m.w);
+    tl_json_obj_end(&m.w);
+    tl_json_kv_bool(&m.w, "t", true);
+    tl_json_kv_null(&m.w, "n");
+    tl_json_obj_end(&m.w);
+    tl_json_end_line(&m.w);
+    tl_json_obj_begin(&m.w);
+    tl_json_kv_u64(&m.w, "second", 2);
+    tl_json_obj_end(&m.w);
+    tl_json_end_line(&m.w);
+    assert_string_equal(mem_text(&m),
+                        "{\"type\":\"x\",\"a\":[[1,2],[]],\"o\":{},\"t\":true,\"n\":null}\n"
+                        "{\"second\":2}\n");
+    mem_close(&m);
+}
+
+static void json_null_string_is_null(void **st)
+{
+    (void)st;
+    mem m;
+    mem_open(&m);
+    tl_json_obj_begin(&m.w);
+    tl_json_kv_str(&m.w, "s", NULL);
+    tl_json_obj_end(&m.w);
+    assert_string_equal(mem_text(&m), "{\"s\":null}");
+    mem_close(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_escapes_quotes_backslash_and_control_chars),
+        cmocka_unit_test(json_keeps_valid_utf8_and_escapes_invalid_bytes),
+        cmocka_unit_test(json_long_string_passes_the_buffer_intact),
+        cmocka_unit_test(json_integers_at_their_limits),
+        cmocka_unit_test(json_timestamps_have_exact_digits_never_exponent),
+        cmocka_unit_test(json_doubles_are_fixed_point),
+        cmocka_unit_test(json_nesting_puts_commas_between_members_only),
+        cmocka_unit_test(json_null_string_is_null),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
