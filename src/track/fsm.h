@@ -1,0 +1,72 @@
+/* fsm.h -- the RFC 9293 state machines of a connection's two endpoints.
+ *
+ * Pure: no I/O, no allocation. The tracker owns one tl_fsm per connection
+ * and calls tl_fsm_segment() once per TCP segment, in capture order. The
+ * observer model is SPEC 2.2's: both endpoints see a segment at its capture
+ * time (loopback, the lab wire), so one segment moves its sender (send
+ * event) and its receiver (receive event) as RFC 9293 section 3.10 says.
+ * Every change and lifecycle event is appended to a tl_track_out.
+ *
+ * Kernel notes followed here (Linux, default sysctls):
+ *  - an RST received in TIME-WAIT with seq == RCV.NXT kills the TIME-WAIT
+ *    socket (net.ipv4.tcp_rfc1337 = 0, "TIME-WAIT assassination");
+ *    any other RST there is ignored;
+ *  - the FIN-WAIT-2 timeout and the end of TIME-WAIT are silent: no
+ *    segment shows them, so the states stay until the capture ends.
+ * Internal to the tracker.
+ */
+#ifndef TL_TRACK_FSM_H
+#define TL_TRACK_FSM_H
+
+#include "tcplens/packet.h"
+#include "tcplens/sink.h"
+#include "tcplens/tcp_state.h"
+#include "track/track_out.h"
+
+/* One endpoint as the segments it sent and received reveal it (56 bytes). */
+typedef struct tl_endpoint {
+    tl_tcp_state state, prev_state;
+    uint32_t isn;              /* sequence number of our SYN (isn_known) */
+    uint32_t snd_nxt;          /* highest seq + len (+SYN/FIN) sent (seq_known) */
+    uint32_t last_ack;         /* highest ACK number sent (ack_known) */
+    uint32_t fin_seq;          /* sequence number of our FIN (fin_sent) */
+    uint32_t hc_seq;           /* first byte sent after the peer's FIN (data_after_fin) */
+    uint32_t last_data;        /* segment index of our last payload, 0 = none */
+    tl_time syn_ts;            /* capture time of our latest SYN or SYN-ACK */
+    bool isn_known, seq_known, ack_known;
+    bool syn_sent, synack_sent;/* sent a SYN without / with ACK */
+    bool fin_sent, fin_acked;
+    bool data_after_fin;       /* sent payload after the peer's FIN */
+} tl_endpoint;
+
+typedef struct tl_fsm {
+    tl_endpoint ep[2];         /* [0] client, [1] server */
+    tl_open_kind opened;
+    tl_close_kind closed;      /* decided kind; TL_CLOSE_OPEN until then */
+    tl_role closed_by;         /* first FIN's or the RST's sender */
+    tl_close_kind pending;     /* both FINs seen: the kind, reported when done */
+    uint32_t nseg;             /* segments seen (orders payloads) */
+    bool half_close_seen;      /* half_close event reported */
+} tl_fsm;
+
+void tl_fsm_init(tl_fsm *f);
+
+/* One segment sent by `sender` (TL_ROLE_CLIENT or TL_ROLE_SERVER) at capture
+ * time ts. Appends every state change (sender's first, then the receiver's
+ * in RFC processing order: ACK before FIN) and the lifecycle events
+ * (handshake, simultaneous_open, refused, syn_retransmit, fin, half_close,
+ * close_4way, close_3way, simultaneous_close, rst_abort, rst_closed_socket,
+ * rst_unread_data, time_wait) to out. */
+void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
+                    tl_track_out *out);
+
+/* End of capture or eviction: decide the final close kind (a close whose
+ * last ACK was not seen, syn_unanswered, half_closed, open) without changing
+ * any state; may append the close event that was still pending. */
+void tl_fsm_finish(tl_fsm *f, tl_track_out *out);
+
+/* True when the connection is over (both endpoints CLOSED or TIME-WAIT, or
+ * reset, or refused): a new SYN on the 4-tuple starts a new connection. */
+bool tl_fsm_is_finished(const tl_fsm *f);
+
+#endif
