@@ -114,7 +114,14 @@ int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf)
     for (;;) {
         if (src->brk)
             return 0;
+        frame->file = NULL;
+        frame->offset = -1;
         int rc = src->ops->next(src, frame, errbuf);
+        if (rc < 0) {
+            src->last_error.file = frame->file;
+            src->last_error.offset = frame->offset;
+            src->last_error.packet = frame->offset >= 0 ? src->records + 1 : 0;
+        }
         if (rc <= 0)
             return rc;
         frame->n = ++src->records;
@@ -141,6 +148,17 @@ void tl_source_break(tl_source *src)
      * so it is safe from a signal handler. */
     if (src->live && src->handle)
         pcap_breakloop(src->handle);
+}
+
+void tl_source_last_error(const tl_source *src, tl_source_where *where)
+{
+    tl_source_where none = {NULL, -1, 0};
+    *where = src ? src->last_error : none;
+}
+
+int tl_source_linktype(const tl_source *src)
+{
+    return src && src->handle ? pcap_datalink(src->handle) : -1;
 }
 
 int tl_source_fd(const tl_source *src)

@@ -270,6 +270,7 @@ static int file_next(tl_source *src, tl_frame *frame, char *errbuf)
         if (!fp->rd.p) {
             int rc = open_current(src, fp, errbuf);
             if (rc < 0) {
+                frame->file = fp->in[fp->cur].name;
                 fp->cur++;  /* report it once, then go on with the next file */
                 return rc;
             }

@@ -17,7 +17,8 @@
 
 struct tl_source_ops {
     /* Next raw record (filter not applied, frame->n not set): 1, 0 at end,
-     * < 0 error with errbuf filled. */
+     * < 0 error with errbuf filled and, where known, frame->file and
+     * frame->offset naming the place of the error. */
     int (*next)(tl_source *src, tl_frame *frame, char *errbuf);
     /* Add implementation-specific numbers (kernel drops). May be NULL. */
     void (*stats)(tl_source *src, tl_source_stats *st);
@@ -38,6 +39,8 @@ struct tl_source {
     bool have_prog;
     struct bpf_program prog;
     pcap_t *handle;    /* handle records currently come from, NULL between files */
+
+    tl_source_where last_error;
 
     volatile sig_atomic_t brk;
 };

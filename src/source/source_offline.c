@@ -196,6 +196,8 @@ int tl__reader_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *er
         /* Offline reads never time out, so this is PCAP_ERROR. */
         const char *why = pcap_geterr(r->p);
         int err = strstr(why, "truncated") ? TL_ETRUNC : TL_EFORMAT;
+        frame->file = r->name;
+        frame->offset = before;
         return tl_err(errbuf, err, "%s: offset %lld, packet %llu: %s", r->name,
                       (long long)before, (unsigned long long)packet_no, why);
     }

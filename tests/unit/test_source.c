@@ -335,6 +335,11 @@ static void truncated_last_record_gives_frames_then_etrunc(void **state)
     assert_non_null(strstr(err, "offset 164,"));  /* 24 + 2 * (16 + 54) */
     assert_non_null(strstr(err, "packet 3:"));
     assert_non_null(strstr(err, "<memory>"));
+    tl_source_where w;
+    tl_source_last_error(src, &w);
+    assert_string_equal(w.file, "<memory>");
+    assert_int_equal(w.offset, 164);
+    assert_int_equal(w.packet, 3);
     assert_int_equal(tl_source_next(src, &f, err), 0);
     tl_source_stats st;
     tl_source_stats_get(src, &st);
