@@ -145,7 +145,10 @@ static uint16_t analyse_fwd(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
 
     if (seglen == 0 && window && window == fwd->window && same_seq_ack) {
         /* after an ACKed unseen segment the count restarts at 1 */
-        fwd->dupacks = fwd->dupacks < 0 ? 1 : (int16_t)(fwd->dupacks + 1);
+        if (fwd->dupacks < 0)
+            fwd->dupacks = 1;
+        else if (fwd->dupacks < INT16_MAX)
+            fwd->dupacks++;
         *dupack_num = (uint16_t)fwd->dupacks;
         f |= A_DUPLICATE_ACK;
     }
@@ -235,10 +238,13 @@ void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts
     if (ack != fwd->lastack)
         fwd->dupacks = 0;
 
-    /* ACKed unseen segment: this ACK covers data never seen going the other way */
+    /* ACKed unseen segment: this ACK covers data never seen going the other
+     * way. To report one loss once, maxseqtobeacked catches up with what was
+     * seen, or else the other side's duplicate-ACK count is parked at -1
+     * until it sends a new ACK number (Wireshark 4.0's rule; plain '<' as
+     * there, not a wrapping comparison). */
     if (rev->maxseqtobeacked && seq_gt(ack, rev->maxseqtobeacked) && (flags & TL_TH_ACK)) {
-        if (rev->maxseqtobeacked > rev->nextseq) {
-            /* plain '>' as in Wireshark, not a wrapping comparison */
+        if (rev->maxseqtobeacked < rev->nextseq) {
             rev->maxseqtobeacked = rev->nextseq;
             f |= A_ACK_LOST_PACKET;
         } else {
