@@ -1,0 +1,643 @@
+/* zeek.c -- Zeek-compatible conn_state, history and sizes for one connection.
+ *
+ * Follows Zeek's TCP analyzer (TCPSessionAdapter / TCP_Endpoint /
+ * conn_size, scripts/base/protocols/conn/main.zeek) rule by rule, so that
+ * tcplens's conn records agree with Zeek's conn.log: endpoint states
+ * INACTIVE/SYN_SENT/SYN_ACK_SENT/PARTIAL/ESTABLISHED/CLOSED/RESET, payload
+ * sizes from sequence space (not from summed payloads), history letters with
+ * Zeek's once-only and logarithmic repetition rules, role flipping, and the
+ * timers after which Zeek forgets a connection. Sequence arithmetic is
+ * modulo 2^32 (RFC 9293 section 3.4). No I/O, no allocation.
+ */
+#include <string.h>
+
+#include "track/zeek.h"
+
+/* Zeek's defaults (init-bare.zeek). */
+#define ZK_TOO_LARGE_SEQ_DELTA 1048576
+#define ZK_ATTEMPT_DELAY 5.0        /* tcp_attempt_delay */
+#define ZK_CLOSE_DELAY 5.0          /* tcp_close_delay */
+#define ZK_RESET_DELAY 5.0          /* tcp_reset_delay */
+#define ZK_SYN_TIMEOUT 5.0          /* tcp_SYN_timeout: first expire check */
+#define ZK_SESSION_TIMER 6.0        /* tcp_session_timer: later expire checks */
+#define ZK_LINGER 5.0               /* tcp_connection_linger */
+#define ZK_HANDSHAKE_IDLE 60.0      /* udp_inactivity_timeout, used until established */
+#define ZK_TCP_IDLE 300.0           /* tcp_inactivity_timeout */
+
+/* Once-only history masks (TCP_Endpoint::HistoryMasks); responder's << 16. */
+enum {
+    HIST_SYN = 0x1, HIST_FIN = 0x2, HIST_RST = 0x4, HIST_FIN_RST = 0x8,
+    HIST_DATA = 0x10, HIST_ACK = 0x20, HIST_MULTI_FLAG = 0x40,
+};
+
+static const char sc_letter[TL_ZK_SC_COUNT] = {'C', 'T', 'W'};
+
+static inline int32_t seq_delta(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+
+static inline double tdiff(tl_time a, tl_time b) { return tl_time_diff(a, b); }
+
+static tl_time tadd(tl_time t, double s)
+{
+    int64_t whole = (int64_t)s;
+    int64_t ns = (int64_t)t.nsec + (int64_t)((s - (double)whole) * 1e9 + 0.5);
+    t.sec += whole + ns / 1000000000;
+    t.nsec = (uint32_t)(ns % 1000000000);
+    return t;
+}
+
+/* ---- roles -------------------------------------------------------------- */
+
+static inline int orig_slot(const tl_zeek *z) { return z->swapped ? 1 : 0; }
+static inline tl_zeek_ep *orig_ep(tl_zeek *z) { return &z->ep[orig_slot(z)]; }
+static inline tl_zeek_ep *resp_ep(tl_zeek *z) { return &z->ep[orig_slot(z) ^ 1]; }
+static inline bool ep_is_orig(const tl_zeek *z, const tl_zeek_ep *e) { return e == &z->ep[orig_slot(z)]; }
+
+/* ---- history ------------------------------------------------------------ */
+
+static void add_history(tl_zeek *z, char c)
+{
+    if (z->hist_len + 1 < TL_HISTORY_MAX) {
+        z->history[z->hist_len++] = c;
+        z->history[z->hist_len] = '\0';
+    }
+}
+
+static char role_letter(bool is_orig, char upper)
+{
+    return is_orig ? upper : (char)(upper - 'A' + 'a');
+}
+
+/* Connection::CheckHistory: adds the letter the first time; returns true
+ * when it had been seen before. */
+static bool check_history(tl_zeek *z, const tl_zeek_ep *e, uint32_t mask, char upper)
+{
+    bool o = ep_is_orig(z, e);
+    if (!o) mask <<= 16;
+    if ((z->hist_seen & mask) == 0) {
+        z->hist_seen |= mask;
+        add_history(z, role_letter(o, upper));
+        return false;
+    }
+    return true;
+}
+
+/* Connection::ScaledHistoryEntry: letter at the 1st, 10th, 100th... event. */
+static void scaled_history(tl_zeek *z, tl_zeek_ep *e, int which)
+{
+    if (++e->sc_cnt[which] == e->sc_thresh[which]) {
+        add_history(z, role_letter(ep_is_orig(z, e), sc_letter[which]));
+        uint32_t next = e->sc_thresh[which] * 10u;
+        if (next <= e->sc_thresh[which]) e->sc_cnt[which] = 0;
+        else e->sc_thresh[which] = next;
+    }
+}
+
+/* Connection::FlipRoles after the first packet. */
+static void flip_roles(tl_zeek *z)
+{
+    z->swapped = !z->swapped;
+    add_history(z, '^');
+}
+
+/* ---- sequence space ----------------------------------------------------- */
+
+static inline uint32_t start_seq32(const tl_zeek_ep *e) { return (uint32_t)e->start_seq; }
+
+static inline uint64_t full_seq(uint32_t seq, uint32_t wraps)
+{
+    return ((uint64_t)wraps << 32) + seq;
+}
+
+/* get_relative_seq(): cur relative to the endpoint's start, accounting for
+ * wraps of the 32-bit space; *underflow when it lies before the start. */
+static uint64_t relative_seq(const tl_zeek_ep *e, uint32_t cur, uint32_t last, uint32_t wraps,
+                             bool *underflow)
+{
+    int32_t d = seq_delta(cur, last);
+    if (d < 0) {
+        if (wraps && cur > last) --wraps;
+    } else if (d > 0) {
+        if (cur < last) ++wraps;
+    }
+    if (wraps == 0) {
+        d = seq_delta(cur, start_seq32(e));
+        if (underflow && d < 0) *underflow = true;
+        return (uint64_t)(int64_t)d;
+    }
+    return full_seq(cur, wraps) - (uint64_t)e->start_seq;
+}
+
+static void init_seqs(tl_zeek_ep *e, uint32_t start, uint32_t last)
+{
+    e->start_seq = start;
+    e->ack_seq = start;
+    e->last_seq = last;
+}
+
+static void update_last_seq_raw(tl_zeek_ep *e, uint32_t seq)
+{
+    if (seq < e->last_seq) ++e->seq_wraps;
+    e->last_seq = seq;
+}
+
+static void update_ack_seq_raw(tl_zeek_ep *e, uint32_t seq)
+{
+    if (seq < e->ack_seq) ++e->ack_wraps;
+    e->ack_seq = seq;
+}
+
+/* True if none of the endpoint's data was acknowledged (one octet allowed
+ * for the SYN). */
+static bool no_data_acked(const tl_zeek_ep *e)
+{
+    uint64_t ack = full_seq(e->ack_seq, e->ack_wraps);
+    uint64_t start = (uint64_t)e->start_seq;
+    return ack == start || ack == start + 1;
+}
+
+/* TCP_Endpoint::Size(): bytes by sequence space, the larger of what was
+ * sent and what was acknowledged, minus the SYN and FIN octets. */
+static uint64_t ep_size(const tl_zeek_ep *e, const tl_zeek_ep *peer)
+{
+    if (e->prev_state == TL_ZK_SYN_SENT && e->state == TL_ZK_RESET &&
+        peer->state == TL_ZK_INACTIVE && !no_data_acked(e))
+        return 0;  /* a half-open connection discovered and aborted */
+    uint64_t last = full_seq(e->last_seq, e->seq_wraps);
+    uint64_t ack = full_seq(e->ack_seq, e->ack_wraps);
+    uint64_t size = (last > ack ? last : ack) - (uint64_t)e->start_seq;
+    if (size != 0) --size;                        /* SYN octet */
+    if (e->fin_cnt > 0 && size != 0) --size;      /* FIN octet */
+    return size;
+}
+
+/* ---- endpoint state ----------------------------------------------------- */
+
+static inline bool is_handshake(uint8_t s)
+{
+    return s == TL_ZK_INACTIVE || s == TL_ZK_SYN_SENT || s == TL_ZK_SYN_ACK_SENT;
+}
+
+typedef struct seg_ctx {
+    tl_zeek *z;
+    tl_zeek_ep *ep, *peer;
+    bool is_orig;          /* Zeek's view before this packet's processing */
+    uint8_t flags;
+    uint32_t seq, ack;
+    uint32_t len;
+    tl_time ts;
+    bool do_close, gen_event;
+} seg_ctx;
+
+static void set_state(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint8_t s)
+{
+    if (s == e->state) return;
+    /* Leaving the handshake switches Zeek's idle timeout to the TCP one. */
+    if (!is_handshake(s) && is_handshake(e->state) && is_handshake(peer->state))
+        z->idle_long = true;
+    e->prev_state = e->state;
+    e->state = s;
+}
+
+#define F_SYN(c) (((c)->flags & TL_TH_SYN) != 0)
+#define F_FIN(c) (((c)->flags & TL_TH_FIN) != 0)
+#define F_RST(c) (((c)->flags & TL_TH_RST) != 0)
+#define F_ACK(c) (((c)->flags & TL_TH_ACK) != 0)
+
+/* init_endpoint(): sequence bases on the first packet from a side, or again
+ * when a SYN shows a new ISN. */
+static void init_endpoint(seg_ctx *c, uint32_t seq_end)
+{
+    tl_zeek_ep *e = c->ep;
+    switch (e->state) {
+    case TL_ZK_INACTIVE:
+        if (F_SYN(c)) {
+            init_seqs(e, c->seq, seq_end);
+        } else {
+            /* Partial connection: number bytes as if a SYN preceded. */
+            init_seqs(e, c->seq - 1, c->seq);
+        }
+        break;
+    case TL_ZK_SYN_SENT:
+    case TL_ZK_SYN_ACK_SENT:
+        if (F_SYN(c) && c->seq != start_seq32(e)) init_seqs(e, c->seq, seq_end);
+        break;
+    case TL_ZK_ESTABLISHED:
+    case TL_ZK_PARTIAL:
+        if (F_SYN(c)) init_seqs(e, c->seq, seq_end);
+        break;
+    case TL_ZK_RESET:
+        if (F_SYN(c) && e->prev_state == TL_ZK_INACTIVE) init_seqs(e, c->seq, seq_end);
+        break;
+    default:
+        break;
+    }
+}
+
+/* update_history(): S/H/F/R repeat only with a new sequence number; I, Q,
+ * D, A once per direction. */
+static void update_history(seg_ctx *c, uint64_t rel_seq)
+{
+    tl_zeek *z = c->z;
+    tl_zeek_ep *e = c->ep;
+    int bits = F_SYN(c) + F_FIN(c) + F_RST(c);
+    if (bits > 1) {
+        if (F_FIN(c) && F_RST(c)) check_history(z, e, HIST_FIN_RST, 'I');
+        else check_history(z, e, HIST_MULTI_FLAG, 'Q');
+    } else if (bits == 1) {
+        if (F_SYN(c)) {
+            char code = F_ACK(c) ? 'H' : 'S';
+            if (check_history(z, e, HIST_SYN, code) && rel_seq != e->hist_last_syn)
+                add_history(z, role_letter(ep_is_orig(z, e), code));
+            e->hist_last_syn = rel_seq;
+        }
+        if (F_FIN(c)) {
+            /* A FIN's sequence number is the one after its data. */
+            if (check_history(z, e, HIST_FIN, 'F') && rel_seq + c->len != e->hist_last_fin)
+                add_history(z, role_letter(ep_is_orig(z, e), 'F'));
+            e->hist_last_fin = rel_seq + c->len;
+        }
+        if (F_RST(c)) {
+            if (check_history(z, e, HIST_RST, 'R') && rel_seq != e->hist_last_rst)
+                add_history(z, role_letter(ep_is_orig(z, e), 'R'));
+            e->hist_last_rst = rel_seq;
+        }
+    } else if (c->len) {
+        check_history(z, e, HIST_DATA, 'D');
+    } else if (F_ACK(c)) {
+        check_history(z, e, HIST_ACK, 'A');
+    }
+}
+
+/* update_last_seq(): advances the sender's highest sequence number; payload
+ * that does not advance it is a retransmission ('T'). */
+static int32_t update_last_seq(seg_ctx *c, uint32_t seq_end)
+{
+    tl_zeek_ep *e = c->ep;
+    int32_t d = seq_delta(seq_end, e->last_seq);
+    if ((F_SYN(c) || F_RST(c)) && (d > ZK_TOO_LARGE_SEQ_DELTA || d < -ZK_TOO_LARGE_SEQ_DELTA))
+        ;  /* implausible jump on a SYN or RST: not trusted */
+    else if (F_FIN(c) && e->last_seq == start_seq32(e) + 1)
+        update_last_seq_raw(e, seq_end);  /* only SYN and FIN seen: trust the FIN */
+    else if (e->state == TL_ZK_RESET)
+        ;  /* after a RST nothing is trusted */
+    else if (d > 0)
+        update_last_seq_raw(e, seq_end);
+    else if (c->len > 0)
+        scaled_history(c->z, e, TL_ZK_SC_RXMT);
+    return d;
+}
+
+static void state_inactive(seg_ctx *c)
+{
+    tl_zeek *z = c->z;
+    tl_zeek_ep *e = c->ep, *peer = c->peer;
+    if (F_SYN(c)) {
+        if (c->is_orig) {
+            set_state(z, e, peer, F_ACK(c) ? TL_ZK_SYN_ACK_SENT : TL_ZK_SYN_SENT);
+            z->attempt_timer = true;
+            z->attempt_at = tadd(c->ts, ZK_ATTEMPT_DELAY);
+        } else {
+            if (!F_ACK(c) && peer->state == TL_ZK_SYN_ACK_SENT && c->seq == start_seq32(e)) {
+                /* SYN and SYN-ACK seen in reverse order: the SYN's sender
+                 * is the originator after all. */
+                flip_roles(z);
+                set_state(z, peer, e, TL_ZK_ESTABLISHED);
+            }
+            if (peer->state == TL_ZK_SYN_SENT) set_state(z, peer, e, TL_ZK_ESTABLISHED);
+            set_state(z, e, peer, TL_ZK_ESTABLISHED);
+        }
+    }
+    if (F_FIN(c)) {
+        set_state(z, e, peer, TL_ZK_CLOSED);
+        c->do_close = c->gen_event = true;
+    }
+    if (F_RST(c)) {
+        set_state(z, e, peer, TL_ZK_RESET);
+        bool reject = c->is_orig ? peer->state == TL_ZK_ESTABLISHED
+                                 : (peer->state == TL_ZK_SYN_SENT || peer->state == TL_ZK_SYN_ACK_SENT);
+        c->do_close = true;
+        c->gen_event = !reject;
+    }
+    if (e->state == TL_ZK_INACTIVE) {
+        if (!c->is_orig && c->len == 0 && orig_ep(z)->state == TL_ZK_SYN_SENT)
+            ;  /* a bare ACK of the SYN before the SYN-ACK: not a partial connection */
+        else if (F_ACK(c) && peer->state == TL_ZK_ESTABLISHED)
+            set_state(z, e, peer, TL_ZK_ESTABLISHED);  /* the SYN was missed */
+        else
+            set_state(z, e, peer, TL_ZK_PARTIAL);
+    }
+}
+
+static void state_syn_sent(seg_ctx *c)
+{
+    if (F_FIN(c)) {
+        set_state(c->z, c->ep, c->peer, TL_ZK_CLOSED);
+        c->do_close = c->gen_event = true;
+    }
+    if (F_RST(c)) {
+        set_state(c->z, c->ep, c->peer, TL_ZK_RESET);
+        c->do_close = true;
+    }
+}
+
+static void state_established(seg_ctx *c)
+{
+    tl_zeek_ep *e = c->ep, *peer = c->peer;
+    if (F_SYN(c) && e->state == TL_ZK_PARTIAL && peer->state == TL_ZK_INACTIVE && !F_ACK(c))
+        set_state(c->z, e, peer, TL_ZK_SYN_SENT);
+    if (F_FIN(c) && !F_RST(c)) {
+        set_state(c->z, e, peer, TL_ZK_CLOSED);
+        /* A FIN then a RST from the peer was a normal close after all. */
+        if (peer->state == TL_ZK_RESET && peer->prev_state == TL_ZK_CLOSED)
+            set_state(c->z, peer, e, TL_ZK_CLOSED);
+        c->do_close = c->gen_event = true;
+    }
+    if (F_RST(c)) {
+        set_state(c->z, e, peer, TL_ZK_RESET);
+        c->do_close = true;
+    }
+}
+
+static void state_closed(seg_ctx *c)
+{
+    /* After a FIN exchange from both sides a RST changes nothing. */
+    if (F_RST(c) && c->peer->state != TL_ZK_CLOSED) {
+        set_state(c->z, c->ep, c->peer, TL_ZK_RESET);
+        if (!c->ep->did_close) c->do_close = true;
+        tl_time at = tadd(c->ts, ZK_RESET_DELAY);
+        if (!c->z->closed_timer || tl_time_cmp(at, c->z->delete_at) < 0) {
+            c->z->closed_timer = true;
+            c->z->delete_at = at;
+        }
+    }
+}
+
+/* TCPSessionAdapter::ConnectionClosed without reassembly. */
+static void connection_closed(seg_ctx *c)
+{
+    tl_zeek *z = c->z;
+    tl_zeek_ep *e = c->ep, *peer = c->peer;
+    if (e->did_close) return;
+    e->did_close = true;
+    bool complete = e->state == TL_ZK_RESET || peer->did_close || peer->state == TL_ZK_INACTIVE;
+    if (complete) {
+        /* Timers cancelled; the connection is deleted tcp_close_delay later. */
+        z->attempt_timer = false;
+        z->expire_at.sec = INT64_MAX;
+        tl_time at = tadd(z->last, ZK_CLOSE_DELAY);
+        if (!z->closed_timer || tl_time_cmp(at, z->delete_at) < 0) {
+            z->closed_timer = true;
+            z->delete_at = at;
+        }
+    } else if (e->prev_state != TL_ZK_INACTIVE) {
+        tl_time at = tadd(z->last, ZK_SESSION_TIMER);
+        if (tl_time_cmp(at, z->expire_at) < 0) z->expire_at = at;
+    }
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+void tl_zeek_init(tl_zeek *z)
+{
+    memset(z, 0, sizeof *z);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < TL_ZK_SC_COUNT; k++) z->ep[i].sc_thresh[k] = 1;
+    z->expire_at.sec = INT64_MAX;
+}
+
+/* Zeek's likely_server_ports for TCP with the default scripts loaded
+ * (base/protocols/<each>/main.zeek: `redef likely_server_ports += { ports }`). */
+static const uint16_t likely_ports[] = {
+    21, 22, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563,
+    585, 587, 614, 631, 636, 989, 990, 992, 993, 995, 1080, 1883, 2811,
+    3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 5900, 5901, 5902, 5903,
+    5904, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+};
+
+bool tl_zeek_likely_server_port(uint16_t port)
+{
+    for (size_t i = 0; i < sizeof likely_ports / sizeof likely_ports[0]; i++)
+        if (likely_ports[i] == port) return true;
+    return false;
+}
+
+bool tl_zeek_first_packet_flips(tl_zeek *z, const tl_packet *first)
+{
+    bool syn = (first->flags & TL_TH_SYN) != 0, ack = (first->flags & TL_TH_ACK) != 0;
+    bool flip = false;
+    if (syn && ack) {
+        /* A SYN-ACK comes from the responder. */
+        flip = true;
+    } else if (!syn && tl_zeek_likely_server_port(first->sport)) {
+        /* Midstream: the side on a well-known port is the server; when both
+         * are, the lower port. */
+        flip = !tl_zeek_likely_server_port(first->dport) || first->sport < first->dport;
+    }
+    z->orig_h = flip ? first->dst : first->src;
+    z->resp_h = flip ? first->src : first->dst;
+    z->orig_p = flip ? first->dport : first->sport;
+    z->resp_p = flip ? first->sport : first->dport;
+    if (flip) add_history(z, '^');
+    return flip;
+}
+
+void tl_zeek_bad_checksum(tl_zeek *z, bool is_orig)
+{
+    scaled_history(z, &z->ep[is_orig ? 0 : 1], TL_ZK_SC_CHK);
+}
+
+void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
+{
+    tl_zeek_ep *e = &z->ep[is_orig ? 0 : 1];
+    tl_zeek_ep *peer = &z->ep[is_orig ? 1 : 0];
+    seg_ctx c = {
+        .z = z, .ep = e, .peer = peer, .is_orig = ep_is_orig(z, e), .flags = p->flags,
+        .seq = p->seq, .ack = p->ack, .len = p->payload_len, .ts = ts,
+    };
+    if (!z->have_time) {
+        z->have_time = true;
+        z->start = z->last = ts;
+        z->expire_at = tadd(ts, ZK_SYN_TIMEOUT);
+    }
+
+    /* Sequence space: SYN and FIN take one octet; a RST's payload is not
+     * part of the stream. */
+    uint32_t seg_len = c.len + (F_SYN(&c) ? 1u : 0u) + (F_FIN(&c) ? 1u : 0u);
+    if (F_RST(&c)) seg_len -= c.len;
+    uint32_t seq_end = c.seq + seg_len;
+
+    init_endpoint(&c, seq_end);
+    bool underflow = false;
+    uint64_t rel_seq = relative_seq(e, c.seq, e->last_seq, e->seq_wraps, &underflow);
+    update_history(&c, rel_seq);
+
+    /* Zero window ('W'): not with or after a RST, not after the peer's FIN. */
+    if (p->win == 0 && !F_RST(&c) && peer->state != TL_ZK_CLOSED && e->state != TL_ZK_RESET)
+        scaled_history(z, e, TL_ZK_SC_WIN0);
+
+    if (!orig_ep(z)->did_close || !resp_ep(z)->did_close) z->last = ts;
+    if (F_FIN(&c)) ++e->fin_cnt;
+
+    if (F_ACK(&c)) {
+        if (peer->state == TL_ZK_INACTIVE) {
+            /* Number the peer's bytes as if its SYN had been seen. */
+            init_seqs(peer, c.ack - 1, c.ack - 1);
+        } else {
+            bool ack_underflow = false;
+            (void)relative_seq(peer, c.ack, peer->ack_seq, peer->ack_wraps, &ack_underflow);
+            if (!ack_underflow && !F_RST(&c)) {  /* ACKs in RSTs are not trusted */
+                int32_t d = seq_delta(c.ack, peer->ack_seq);
+                if (c.ack == 0 && d > ZK_TOO_LARGE_SEQ_DELTA)
+                    ;  /* more likely a broken ack than a wrap onto 0 */
+                else if (d > 0)
+                    update_ack_seq_raw(peer, c.ack);
+            }
+        }
+    }
+
+    (void)update_last_seq(&c, seq_end);
+
+    switch (e->state) {
+    case TL_ZK_INACTIVE: state_inactive(&c); break;
+    case TL_ZK_SYN_SENT:
+    case TL_ZK_SYN_ACK_SENT: state_syn_sent(&c); break;
+    case TL_ZK_ESTABLISHED:
+    case TL_ZK_PARTIAL: state_established(&c); break;
+    case TL_ZK_CLOSED: state_closed(&c); break;
+    default: break;  /* RESET: nothing changes */
+    }
+    if (c.do_close) connection_closed(&c);
+
+    /* conn_size counts after the state machine, by the direction the packet
+     * had when it arrived (a flip above swaps the counters first). */
+    tl_zeek_ep *cnt = c.is_orig ? orig_ep(z) : resp_ep(z);
+    cnt->pkts++;
+    cnt->ip_bytes += p->ip_len;
+}
+
+bool tl_zeek_is_new_conn(const tl_zeek *z, bool is_orig, const tl_packet *p)
+{
+    (void)is_orig;  /* Zeek's rule does not look at the direction */
+    if (!(p->flags & TL_TH_SYN)) return false;
+    const tl_zeek_ep *o = &z->ep[orig_slot(z)], *r = &z->ep[orig_slot(z) ^ 1];
+    const tl_zeek_ep *conn_orig = o;
+    if (p->flags & TL_TH_ACK) {
+        if (o->state != TL_ZK_INACTIVE) return false;  /* not a half connection */
+        conn_orig = r;
+    }
+    if (!o->did_close && !r->did_close) {
+        if (p->seq == start_seq32(conn_orig)) return false;  /* a retransmitted SYN */
+        /* SYN after its SYN-ACK (reordered): Zeek flips instead. */
+        if (!(p->flags & TL_TH_ACK) && conn_orig->state == TL_ZK_SYN_ACK_SENT &&
+            r->state == TL_ZK_INACTIVE && p->seq == start_seq32(r))
+            return false;
+    }
+    return true;
+}
+
+bool tl_zeek_expired(tl_zeek *z, tl_time now)
+{
+    if (!z->have_time) return false;
+    const tl_zeek_ep *o = orig_ep(z), *r = resp_ep(z);
+    if (z->closed_timer && tl_time_cmp(now, z->delete_at) >= 0) return true;
+    if (z->attempt_timer && tl_time_cmp(now, z->attempt_at) >= 0) {
+        if ((o->state == TL_ZK_SYN_SENT || o->state == TL_ZK_SYN_ACK_SENT) &&
+            r->state == TL_ZK_INACTIVE)
+            return true;
+        z->attempt_timer = false;
+    }
+    if (tdiff(z->last, now) >= (z->idle_long ? ZK_TCP_IDLE : ZK_HANDSHAKE_IDLE)) return true;
+    /* ExpireTimer: every tcp_session_timer, a connection idle for longer
+     * than tcp_connection_linger goes if it is closed, reset or half-open.
+     * Past the linger time the verdict no longer changes, so one check at
+     * the first firing after it decides. */
+    if (z->expire_at.sec != INT64_MAX && tl_time_cmp(z->expire_at, now) <= 0) {
+        tl_time t = z->expire_at;
+        double wait = tdiff(t, tadd(z->last, ZK_LINGER));
+        if (wait >= 0) t = tadd(t, ZK_SESSION_TIMER * ((double)(int64_t)(wait / ZK_SESSION_TIMER) + 1));
+        if (tl_time_cmp(t, now) <= 0) {
+            bool some_closed = o->did_close || r->did_close;
+            bool done = (o->did_close && r->did_close) || o->state == TL_ZK_RESET ||
+                        r->state == TL_ZK_RESET || o->state == TL_ZK_INACTIVE ||
+                        r->state == TL_ZK_INACTIVE;
+            if ((some_closed && done) || (o->state == TL_ZK_INACTIVE && r->state == TL_ZK_INACTIVE))
+                return true;
+        }
+        double late = tdiff(z->expire_at, now);
+        z->expire_at = tadd(z->expire_at, ZK_SESSION_TIMER * ((double)(int64_t)(late / ZK_SESSION_TIMER) + 1));
+    }
+    return false;
+}
+
+/* History matches /^\^?S[^HAFGIQ]*R.* /: the originator's SYN then its RST
+ * with nothing from the originator in between but data and repeats. */
+static bool history_syn_then_rst(const char *h)
+{
+    size_t i = h[0] == '^' ? 1 : 0;
+    if (h[i] != 'S') return false;
+    for (i++; h[i]; i++) {
+        if (h[i] == 'R') return true;
+        if (strchr("HAFGIQ", h[i])) return false;
+    }
+    return false;
+}
+
+static const char *conn_state(const tl_zeek *z, uint64_t osize, uint64_t rsize)
+{
+    uint8_t os = z->ep[orig_slot(z)].state, rs = z->ep[orig_slot(z) ^ 1].state;
+    bool o_inactive = os == TL_ZK_INACTIVE || os == TL_ZK_PARTIAL;
+    bool r_inactive = rs == TL_ZK_INACTIVE || rs == TL_ZK_PARTIAL;
+    if (rs == TL_ZK_RESET) {
+        if (os == TL_ZK_SYN_SENT || os == TL_ZK_SYN_ACK_SENT ||
+            (os == TL_ZK_RESET && osize == 0 && rsize == 0))
+            return "REJ";
+        return o_inactive ? "RSTRH" : "RSTR";
+    }
+    if (os == TL_ZK_RESET) {
+        if (r_inactive) return history_syn_then_rst(z->history) ? "RSTOS0" : "OTH";
+        return "RSTO";
+    }
+    if (rs == TL_ZK_CLOSED && os == TL_ZK_CLOSED) return "SF";
+    if (os == TL_ZK_CLOSED) return r_inactive ? "SH" : "S2";
+    if (rs == TL_ZK_CLOSED) return o_inactive ? "SHR" : "S3";
+    if (os == TL_ZK_SYN_SENT && rs == TL_ZK_INACTIVE) return "S0";
+    if (os == TL_ZK_ESTABLISHED && rs == TL_ZK_ESTABLISHED) return "S1";
+    return "OTH";
+}
+
+const char *tl_zeek_conn_state(const tl_zeek *z)
+{
+    const tl_zeek_ep *o = &z->ep[orig_slot(z)], *r = &z->ep[orig_slot(z) ^ 1];
+    return conn_state(z, ep_size(o, r), ep_size(r, o));
+}
+
+double tl_zeek_duration(const tl_zeek *z)
+{
+    return z->have_time ? tdiff(z->start, z->last) : 0.0;
+}
+
+void tl_zeek_finish(const tl_zeek *z, tl_conn_record *r)
+{
+    const tl_zeek_ep *o = &z->ep[orig_slot(z)], *rp = &z->ep[orig_slot(z) ^ 1];
+    r->orig_h = z->swapped ? z->resp_h : z->orig_h;
+    r->resp_h = z->swapped ? z->orig_h : z->resp_h;
+    r->orig_p = z->swapped ? z->resp_p : z->orig_p;
+    r->resp_p = z->swapped ? z->orig_p : z->resp_p;
+    r->orig_bytes = ep_size(o, rp);
+    r->resp_bytes = ep_size(rp, o);
+    r->conn_state = conn_state(z, r->orig_bytes, r->resp_bytes);
+    memcpy(r->history, z->history, sizeof r->history);
+    r->orig_pkts = o->pkts;
+    r->resp_pkts = rp->pkts;
+    r->orig_ip_bytes = o->ip_bytes;
+    r->resp_ip_bytes = rp->ip_bytes;
+    r->missed_bytes = 0;
+    if (z->have_time) {
+        /* Zeek's start_time is the first packet's, even a bad-checksum one. */
+        tl_time start = (r->ts.sec || r->ts.nsec) ? r->ts : z->start;
+        double d = tdiff(start, z->last);
+        r->duration = d > 0 ? d : 0;
+    } else {
+        r->duration = 0;
+    }
+}

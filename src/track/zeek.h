@@ -1,0 +1,116 @@
+/* zeek.h -- Zeek-compatible connection accounting (conn_state, history,
+ * sizes), as Zeek's TCP analyzer computes them. Internal to src/track/.
+ *
+ * A pure module: no I/O, no allocation. The tracker owns one tl_zeek per
+ * connection and calls, in this order:
+ *
+ *   tl_zeek_init(z);
+ *   flip = tl_zeek_first_packet_flips(z, first);   // who is the originator
+ *   per segment:  tl_zeek_segment(z, is_orig, p, ts)      (checksum ok)
+ *              or tl_zeek_bad_checksum(z, is_orig, ts)    (dropped: Zeek's default)
+ *   tl_zeek_finish(z, &record);
+ *
+ * `is_orig` is always relative to the roles decided by
+ * tl_zeek_first_packet_flips(): true when the packet's source is the
+ * originator chosen there. Zeek may still swap the roles later (a SYN that
+ * arrives after the SYN-ACK it answers); the module keeps that internally and
+ * tl_zeek_finish() reports the final roles, addresses included.
+ *
+ * Connection splitting (Zeek's rules, see tl_zeek_is_new_conn and
+ * tl_zeek_expired): before feeding a packet to an existing connection, the
+ * tracker should end the connection and start a new one when either says so.
+ */
+#ifndef TL_TRACK_ZEEK_H
+#define TL_TRACK_ZEEK_H
+
+#include "tcplens/packet.h"
+#include "tcplens/sink.h"
+
+/* Zeek's endpoint states (TCP_Endpoint.h), in Zeek's order. */
+typedef enum tl_zeek_state {
+    TL_ZK_INACTIVE = 0,  /* nothing seen from this side */
+    TL_ZK_SYN_SENT,      /* SYN seen, no ACK */
+    TL_ZK_SYN_ACK_SENT,  /* SYN-ACK seen from the originator, no SYN */
+    TL_ZK_PARTIAL,       /* data seen, no SYN */
+    TL_ZK_ESTABLISHED,
+    TL_ZK_CLOSED,        /* FIN seen */
+    TL_ZK_RESET,         /* RST seen */
+} tl_zeek_state;
+
+/* "scaled" history letters: c (checksum), t (retransmit), w (zero window). */
+enum { TL_ZK_SC_CHK, TL_ZK_SC_RXMT, TL_ZK_SC_WIN0, TL_ZK_SC_COUNT };
+
+typedef struct tl_zeek_ep {
+    uint8_t state, prev_state;
+    bool did_close;              /* Zeek has reported this side closed */
+    int64_t start_seq;           /* signed: a partial start may underflow */
+    uint32_t last_seq, ack_seq;  /* one past the highest seq sent; highest ack received */
+    uint32_t seq_wraps, ack_wraps;
+    uint32_t fin_cnt;
+    uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
+    uint32_t sc_cnt[TL_ZK_SC_COUNT], sc_thresh[TL_ZK_SC_COUNT];
+    uint64_t pkts, ip_bytes;     /* conn_size analyzer */
+} tl_zeek_ep;
+
+typedef struct tl_zeek {
+    tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
+    bool swapped;                /* Zeek flipped roles after the first packet */
+    bool idle_long;              /* handshake over: tcp_inactivity_timeout applies */
+    bool have_time;              /* start/last are set */
+    bool closed_timer;           /* a delete timer is pending (close complete) */
+    bool attempt_timer;          /* tcp_attempt_delay timer pending */
+    uint32_t hist_seen;          /* Zeek's once-only history mask (resp << 16) */
+    uint8_t hist_len;
+    char history[TL_HISTORY_MAX];
+    tl_time start, last;         /* Zeek's start_time and last_time */
+    tl_time delete_at, attempt_at, expire_at;
+    tl_addr orig_h, resp_h;      /* roles decided at the first packet */
+    uint16_t orig_p, resp_p;
+} tl_zeek;
+
+void tl_zeek_init(tl_zeek *z);
+
+/* Decide roles on the first packet of a connection: returns true when the
+ * originator is the first packet's DESTINATION. Zeek flips when the first
+ * packet is a SYN-ACK, or when it is not a SYN and the source port is a
+ * likely server port (and the destination port is not, or both are and the
+ * source port is the lower one). A flip puts '^' in the history. Also records
+ * both endpoints' addresses and ports. */
+bool tl_zeek_first_packet_flips(tl_zeek *z, const tl_packet *first);
+
+/* One TCP segment with a good (or unchecked) checksum. */
+void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts);
+
+/* A segment Zeek discarded for its bad checksum: only 'C'/'c' in history
+ * (1, 10, 100... times), no counters, no state. */
+void tl_zeek_bad_checksum(tl_zeek *z, bool is_orig);
+
+/* Zeek's reuse rule (TCPSessionAdapter::IsReuse) for a packet on an existing
+ * connection: true when the packet starts a new connection. Only a SYN can:
+ * a SYN (or, while the originator was never seen, a SYN-ACK) after either
+ * side has closed (FIN or RST reported), or while open with an initial
+ * sequence number different from the one this connection started with. The
+ * direction does not matter to Zeek. */
+bool tl_zeek_is_new_conn(const tl_zeek *z, bool is_orig, const tl_packet *p);
+
+/* Zeek's timers: true when Zeek would have removed the connection before a
+ * packet at `now` (5 s after a complete close or a reset, 5 s after an
+ * unanswered SYN, 1 min idle during the handshake, 5 min idle after, and the
+ * periodic expire check of half-closed connections). Advances the periodic
+ * timer, hence not const. Call before tl_zeek_is_new_conn. */
+bool tl_zeek_expired(tl_zeek *z, tl_time now);
+
+/* Zeek's conn_state code for the current endpoint states ("SF", "S0", ...). */
+const char *tl_zeek_conn_state(const tl_zeek *z);
+
+/* Fill orig/resp addresses and ports (final roles), conn_state, history,
+ * orig/resp pkts, bytes (by sequence space), ip_bytes and missed_bytes into
+ * r. Also replaces r->duration by Zeek's (last_time - r->ts, where last_time
+ * stops once both sides closed, so a final ACK does not count); r->ts must
+ * hold the first packet's time. */
+void tl_zeek_finish(const tl_zeek *z, tl_conn_record *r);
+
+/* True when `port` is in Zeek's default likely_server_ports for TCP. */
+bool tl_zeek_likely_server_port(uint16_t port);
+
+#endif
