@@ -124,7 +124,7 @@ static void sack_blocks(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
     const tl_packet *p = v->pkt;
     bool rel = !s->o.abs_seq && v->rel_ack_valid;
     uint32_t base = p->ack - v->rel_ack;
-    tl_line_str(l, ", sack");
+    tl_line_str(l, "  sack");
     for (unsigned i = 0; i < p->opt.n_sack && i < TL_MAX_SACK; i++) {
         tl_line_str(l, i ? " " : " {");
         tl_line_u64(l, rel ? (uint32_t)(p->opt.sack[i][0] - base) : p->opt.sack[i][0]);
@@ -137,7 +137,7 @@ static void sack_blocks(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
 static void syn_options(tl_line *l, const tl_tcp_options *o)
 {
     bool any = false;
-    tl_line_str(l, ", opts [");
+    tl_line_str(l, "  opts [");
     if (o->present & TL_OPT_MSS) {
         tl_line_str(l, "mss ");
         tl_line_u64(l, o->mss);
@@ -184,10 +184,16 @@ static void seq_col(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
     tl_line_u64(l, p->win);
     tl_line_str(l, ", len ");
     tl_line_u64(l, p->payload_len);
+    tl_line_pad(l, start + 34, 2);
+}
+
+/* Options go after the states so that the state columns stay aligned. */
+static void options_tail(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
+{
+    const tl_packet *p = v->pkt;
     if ((p->flags & TL_TH_SYN) && (p->opt.present & (TL_OPT_MSS | TL_OPT_WSCALE | TL_OPT_SACK_PERM | TL_OPT_TIMESTAMP)))
         syn_options(l, &p->opt);
     if ((p->opt.present & TL_OPT_SACK) && p->opt.n_sack) sack_blocks(s, l, v);
-    tl_line_pad(l, start + 34, 2);
 }
 
 static void keep_payload(tl_text_sink *s, const tl_packet *p)
@@ -368,6 +374,7 @@ static void on_packet(void *ctx, const tl_pkt_view *v)
     flags_col(s, l, p->flags);
     seq_col(s, l, v);
 
+    options_tail(s, &s->tail, v);
     for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++) {
         tl_line_str(&s->tail, " ");
         tl_line_sgr(&s->tail, s->o.color, C_ANALYSIS);

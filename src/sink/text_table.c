@@ -180,7 +180,7 @@ void tl_text_stats(FILE *fp, const tl_stats *st)
     if (sep[0] == ',') fputc(')', fp);
     if (st->bad_checksum)
         fprintf(fp, ", %llu bad checksum (ignored)", (unsigned long long)st->bad_checksum);
-    fprintf(fp, "\n%llu connections", (unsigned long long)st->conns);
+    fprintf(fp, "\n%llu connection%s", (unsigned long long)st->conns, st->conns == 1 ? "" : "s");
     if (st->evicted) fprintf(fp, " (%llu evicted early)", (unsigned long long)st->evicted);
     if (st->peak_conns) fprintf(fp, ", at most %llu at once", (unsigned long long)st->peak_conns);
     if (st->errors) fprintf(fp, ", %llu input errors", (unsigned long long)st->errors);

@@ -1,0 +1,422 @@
+/* test_sink_text.c -- the text sink: tcpdump flag letters, relative and raw
+ * sequence numbers, both endpoints' states with the transitions a segment
+ * caused, events under their packet, payload dumps, quiet/conns modes, the
+ * closing table and statistics, and no colour codes unless asked. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <math.h>
+
+#include "tcplens/sink.h"
+
+typedef struct out {
+    FILE *fp;
+    char *buf;
+    size_t len;
+    tl_sink sink;
+    tl_frame f;
+    tl_packet p;
+    tl_pkt_view v;
+} out;
+
+static void out_open(out *o, const tl_output_opts *opts)
+{
+    memset(o, 0, sizeof *o);
+    o->fp = open_memstream(&o->buf, &o->len);
+    assert_non_null(o->fp);
+    assert_int_equal(tl_sink_text_new(&o->sink, o->fp, opts), TL_OK);
+}
+
+/* Frees the sink (flushing any pending line) and returns everything written;
+ * the caller frees the text. */
+static char *out_close(out *o)
+{
+    tl_sink_free(&o->sink);
+    fclose(o->fp);
+    return o->buf;
+}
+
+static void set_v4(tl_addr *a, uint8_t last)
+{
+    memset(a, 0, sizeof *a);
+    a->family = 4;
+    a->bytes[0] = 10;
+    a->bytes[3] = last;
+}
+
+/* Client 10.0.0.1:40000, server 10.0.0.2:80; ISNs 1000 (client), 5000 (server). */
+static void packet(out *o, uint64_t n, uint32_t usec, tl_role from, uint8_t flags, uint32_t rel_seq,
+                   uint32_t rel_ack, const char *payload, tl_tcp_state cs, tl_tcp_state ss)
+{
+    tl_packet *p = &o->p;
+    tl_pkt_view *v = &o->v;
+    memset(p, 0, sizeof *p);
+    memset(v, 0, sizeof *v);
+    o->f.n = n;
+    o->f.ts = (tl_time){1700000000, 250000000 + usec * 1000};
+    p->ip_version = 4;
+    bool c = from == TL_ROLE_CLIENT;
+    set_v4(&p->src, c ? 1 : 2);
+    set_v4(&p->dst, c ? 2 : 1);
+    p->sport = c ? 40000 : 80;
+    p->dport = c ? 80 : 40000;
+    p->flags = flags;
+    p->seq = (c ? 1000 : 5000) + rel_seq;
+    p->ack = (c ? 5000 : 1000) + rel_ack;
+    p->win = 342;
+    p->payload_len = payload ? (uint32_t)strlen(payload) : 0;
+    p->payload = (const uint8_t *)payload;
+    p->payload_caplen = p->payload_len;
+    v->frame = &o->f;
+    v->result = TL_DECODE_OK;
+    v->pkt = p;
+    v->conn = 1;
+    v->from = from;
+    v->rel_seq = rel_seq;
+    v->rel_ack = rel_ack;
+    v->rel_ack_valid = (flags & TL_TH_ACK) != 0;
+    v->win_scaled = -1;
+    v->client_state = cs;
+    v->server_state = ss;
+    o->sink.ops->packet(o->sink.ctx, v);
+}
+
+static void change(out *o, uint64_t n, tl_role ep, tl_tcp_state from, tl_tcp_state to)
+{
+    tl_state_change c = {o->f.ts, n, 1, ep, from, to};
+    o->sink.ops->state(o->sink.ctx, &c);
+}
+
+static void event(out *o, uint64_t n, tl_event_kind k, tl_role by)
+{
+    tl_event e = {k, o->f.ts, n, 1, by, NULL, NAN};
+    o->sink.ops->event(o->sink.ctx, &e);
+}
+
+static void conn_record(out *o)
+{
+    tl_conn_record r;
+    memset(&r, 0, sizeof r);
+    r.conn = 1;
+    r.ts = (tl_time){1700000000, 250000000};
+    r.duration = 0.5;
+    set_v4(&r.orig_h, 1);
+    set_v4(&r.resp_h, 2);
+    r.orig_p = 40000;
+    r.resp_p = 80;
+    r.conn_state = "SF";
+    strcpy(r.history, "ShADadFf");
+    r.orig_pkts = 5;
+    r.resp_pkts = 4;
+    r.orig_bytes = 5;
+    r.opened = TL_OPEN_HANDSHAKE;
+    r.closed = TL_CLOSE_3WAY;
+    r.closed_by = TL_ROLE_CLIENT;
+    r.client_state = TL_ST_TIME_WAIT;
+    r.server_state = TL_ST_CLOSED;
+    r.handshake_rtt = 0.000018;
+    o->sink.ops->conn(o->sink.ctx, &r);
+}
+
+static void finish(out *o)
+{
+    tl_stats st;
+    memset(&st, 0, sizeof st);
+    st.packets = 9;
+    st.tcp = 8;
+    st.other = 1;
+    st.malformed = 1;
+    st.by_reason[TL_REASON_TCP_DATA_OFFSET] = 1;
+    st.conns = 1;
+    o->sink.ops->finish(o->sink.ctx, &st);
+}
+
+/* A whole connection: handshake, 5 bytes of data, a 3-way close, an RST. */
+static void conversation(out *o)
+{
+    packet(o, 1, 0, TL_ROLE_CLIENT, TL_TH_SYN, 0, 0, NULL, TL_ST_SYN_SENT, TL_ST_LISTEN);
+    change(o, 1, TL_ROLE_CLIENT, TL_ST_CLOSED, TL_ST_SYN_SENT);
+    packet(o, 2, 10, TL_ROLE_SERVER, TL_TH_SYN | TL_TH_ACK, 0, 1, NULL, TL_ST_SYN_SENT, TL_ST_SYN_RECEIVED);
+    change(o, 2, TL_ROLE_SERVER, TL_ST_LISTEN, TL_ST_SYN_RECEIVED);
+    packet(o, 3, 18, TL_ROLE_CLIENT, TL_TH_ACK, 1, 1, NULL, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+    event(o, 3, TL_EV_HANDSHAKE, TL_ROLE_CLIENT);
+    packet(o, 4, 100, TL_ROLE_CLIENT, TL_TH_PSH | TL_TH_ACK, 1, 1, "hello", TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+    packet(o, 5, 200, TL_ROLE_CLIENT, TL_TH_FIN | TL_TH_ACK, 6, 1, NULL, TL_ST_FIN_WAIT_1, TL_ST_CLOSE_WAIT);
+    packet(o, 6, 300, TL_ROLE_SERVER, TL_TH_FIN | TL_TH_ACK, 1, 7, NULL, TL_ST_TIME_WAIT, TL_ST_LAST_ACK);
+    change(o, 6, TL_ROLE_CLIENT, TL_ST_FIN_WAIT_1, TL_ST_FIN_WAIT_2);
+    change(o, 6, TL_ROLE_CLIENT, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT);
+    change(o, 6, TL_ROLE_SERVER, TL_ST_CLOSE_WAIT, TL_ST_LAST_ACK);
+    event(o, 6, TL_EV_CLOSE_3WAY, TL_ROLE_CLIENT);
+    packet(o, 7, 400, TL_ROLE_SERVER, TL_TH_RST | TL_TH_ACK, 2, 7, NULL, TL_ST_CLOSED, TL_ST_CLOSED);
+    packet(o, 8, 500, TL_ROLE_SERVER, TL_TH_RST, 2, 0, NULL, TL_ST_CLOSED, TL_ST_CLOSED);
+    conn_record(o);
+    finish(o);
+}
+
+/* The output line that contains `needle`, copied into line (or fails). */
+static void line_with(const char *text, const char *needle, char *line, size_t cap)
+{
+    const char *hit = strstr(text, needle);
+    assert_non_null(hit);
+    const char *b = hit;
+    while (b > text && b[-1] != '\n') b--;
+    const char *e = strchr(hit, '\n');
+    size_t n = e ? (size_t)(e - b) : strlen(b);
+    assert_true(n < cap);
+    memcpy(line, b, n);
+    line[n] = 0;
+}
+
+static void text_packet_lines_use_tcpdump_flag_letters(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    char *t = out_close(&o);
+    char l[1024];
+    line_with(t, "[S] ", l, sizeof l);
+    assert_non_null(strstr(l, "seq 0, win 342, len 0"));
+    line_with(t, "[S.]", l, sizeof l);
+    assert_non_null(strstr(l, "seq 0, ack 1,"));
+    line_with(t, "[P.]", l, sizeof l);
+    assert_non_null(strstr(l, "seq 1:6, ack 1, win 342, len 5"));
+    line_with(t, "[F.]", l, sizeof l);
+    line_with(t, "[R.]", l, sizeof l);
+    line_with(t, "[R] ", l, sizeof l);
+    assert_null(strstr(l, "ack"));     /* no ACK flag: no ack number */
+    /* a pure ACK shows no seq, as tcpdump */
+    line_with(t, "[.] ", l, sizeof l);
+    assert_null(strstr(l, "seq"));
+    assert_non_null(strstr(l, "ack 1, win 342, len 0"));
+    free(t);
+}
+
+static void text_client_is_left_and_arrow_gives_direction(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    char *t = out_close(&o);
+    char l[1024];
+    line_with(t, "[S] ", l, sizeof l);
+    assert_non_null(strstr(l, "  0.000000 #1 "));
+    assert_non_null(strstr(l, "C 10.0.0.1.40000"));
+    assert_non_null(strstr(l, "> S 10.0.0.2.80"));
+    line_with(t, "[S.]", l, sizeof l);
+    assert_non_null(strstr(l, "  0.000010 #1 "));
+    assert_non_null(strstr(l, "C 10.0.0.1.40000"));
+    assert_non_null(strstr(l, "< S 10.0.0.2.80"));
+    free(t);
+}
+
+static void text_shows_both_states_and_the_transitions_of_the_segment(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    char *t = out_close(&o);
+    char l[1024];
+    line_with(t, "[S] ", l, sizeof l);
+    assert_non_null(strstr(l, "client CLOSED -> SYN-SENT"));
+    assert_non_null(strstr(l, "server LISTEN"));
+    line_with(t, "[P.]", l, sizeof l);
+    assert_non_null(strstr(l, "client ESTABLISHED"));
+    assert_non_null(strstr(l, "server ESTABLISHED"));
+    /* one FIN+ACK moves the client twice, in RFC order */
+    line_with(t, "seq 1, ack 7", l, sizeof l);
+    assert_non_null(strstr(l, "client FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT"));
+    assert_non_null(strstr(l, "server CLOSE-WAIT -> LAST-ACK"));
+    free(t);
+}
+
+static void text_events_are_indented_under_their_packet(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    char *t = out_close(&o);
+    const char *pkt = strstr(t, "seq 1, ack 7");
+    assert_non_null(pkt);
+    const char *next = strchr(pkt, '\n');
+    assert_non_null(next);
+    char want[512];
+    snprintf(want, sizeof want, "\n  -> close_3way (client): %s\n", tl_event_explain(TL_EV_CLOSE_3WAY));
+    assert_true(strncmp(next, want, strlen(want)) == 0);
+    free(t);
+}
+
+static void text_raw_sequence_numbers_with_S(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 9, .abs_seq = true, .abs_time = true};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    char *t = out_close(&o);
+    char l[1024];
+    line_with(t, "[P.]", l, sizeof l);
+    assert_non_null(strstr(l, "seq 1001:1006, ack 5001, win 342, len 5"));
+    assert_true(strncmp(l, "1700000000.250100000 #1 ", 24) == 0);
+    free(t);
+}
+
+static void text_without_color_has_no_escape_bytes(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    tl_error_record e = {"a.pcap", 24, 1, "bad"};
+    o.sink.ops->error(o.sink.ctx, &e);
+    char *t = out_close(&o);
+    assert_null(strchr(t, '\033'));
+    free(t);
+
+    opts.color = true;
+    out_open(&o, &opts);
+    conversation(&o);
+    t = out_close(&o);
+    assert_non_null(strchr(t, '\033'));
+    assert_non_null(strstr(t, "\033[1;31m[R.]\033[0m"));
+    free(t);
+}
+
+static void text_hex_dump_is_like_tcpdump_X(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6, .hex = true};
+    out o;
+    out_open(&o, &opts);
+    packet(&o, 1, 0, TL_ROLE_CLIENT, TL_TH_PSH | TL_TH_ACK, 1, 1, "hello world\n0123456789",
+           TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+    event(&o, 1, TL_EV_DATA, TL_ROLE_CLIENT);
+    char *t = out_close(&o);
+    assert_non_null(strstr(t, "len 22"));
+    assert_non_null(strstr(t, "\n\t0x0000:  6865 6c6c 6f20 776f 726c 640a 3031 3233  hello world.0123\n"
+                              "\t0x0010:  3435 3637 3839                           456789\n"
+                              "  -> data (client): "));
+    free(t);
+}
+
+static void text_ascii_dump_keeps_lines(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6, .ascii = true};
+    out o;
+    out_open(&o, &opts);
+    packet(&o, 1, 0, TL_ROLE_CLIENT, TL_TH_PSH | TL_TH_ACK, 1, 1, "GET / HTTP/1.1\r\nHost: x\x01\r\n",
+           TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+    char *t = out_close(&o);
+    assert_non_null(strstr(t, "\nGET / HTTP/1.1\nHost: x.\n"));
+    free(t);
+}
+
+static void text_quiet_prints_only_events(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6, .quiet = true};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    char *t = out_close(&o);
+    assert_null(strstr(t, "[S]"));
+    assert_null(strstr(t, "ShADadFf"));      /* no connection table */
+    char l[1024];
+    line_with(t, "handshake (client)", l, sizeof l);
+    assert_true(strncmp(l, "  0.000018 #1  handshake (client): ", 35) == 0);
+    assert_non_null(strstr(t, "9 packets, 8 TCP, 1 other"));
+    free(t);
+}
+
+static void text_conns_only_prints_the_table(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6, .conns_only = true};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    char *t = out_close(&o);
+    assert_true(strncmp(t, "conn  client", 12) == 0);
+    assert_null(strstr(t, "[S]"));
+    assert_null(strstr(t, "->"));
+    assert_null(strstr(t, "packets,"));
+    char l[1024];
+    line_with(t, "#1 ", l, sizeof l);
+    assert_non_null(strstr(l, "10.0.0.1.40000"));
+    assert_non_null(strstr(l, "close_3way by client"));
+    assert_non_null(strstr(l, "ShADadFf"));
+    assert_non_null(strstr(l, "TIME-WAIT/CLOSED"));
+    assert_non_null(strstr(l, "0.000018"));
+    free(t);
+}
+
+static void text_finish_prints_table_after_packets_and_stats(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    conversation(&o);
+    char *t = out_close(&o);
+    const char *last_pkt = strstr(t, "[R] ");
+    const char *table = strstr(t, "\nconn  client");
+    const char *stats = strstr(t, "9 packets, 8 TCP, 1 other, 1 malformed (tcp_data_offset 1)\n1 connection\n");
+    assert_non_null(last_pkt);
+    assert_non_null(table);
+    assert_non_null(stats);
+    assert_true(last_pkt < table && table < stats);
+    free(t);
+}
+
+static void text_malformed_frame_shows_its_reason(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    tl_frame f = {.n = 3, .ts = {5, 0}};
+    tl_packet p;
+    memset(&p, 0, sizeof p);
+    p.ip_version = 4;
+    set_v4(&p.src, 1);
+    set_v4(&p.dst, 2);
+    tl_pkt_view v = {.frame = &f, .result = TL_DECODE_MALFORMED, .reason = TL_REASON_IPV4_IHL, .pkt = &p};
+    o.sink.ops->packet(o.sink.ctx, &v);
+    v.result = TL_DECODE_NOT_TCP;    /* not TCP: nothing */
+    o.sink.ops->packet(o.sink.ctx, &v);
+    char *t = out_close(&o);
+    assert_string_equal(t, "  0.000000 -   malformed: ipv4_ihl  10.0.0.1 > 10.0.0.2  (packet 3)\n");
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(text_packet_lines_use_tcpdump_flag_letters),
+        cmocka_unit_test(text_client_is_left_and_arrow_gives_direction),
+        cmocka_unit_test(text_shows_both_states_and_the_transitions_of_the_segment),
+        cmocka_unit_test(text_events_are_indented_under_their_packet),
+        cmocka_unit_test(text_raw_sequence_numbers_with_S),
+        cmocka_unit_test(text_without_color_has_no_escape_bytes),
+        cmocka_unit_test(text_hex_dump_is_like_tcpdump_X),
+        cmocka_unit_test(text_ascii_dump_keeps_lines),
+        cmocka_unit_test(text_quiet_prints_only_events),
+        cmocka_unit_test(text_conns_only_prints_the_table),
+        cmocka_unit_test(text_finish_prints_table_after_packets_and_stats),
+        cmocka_unit_test(text_malformed_frame_shows_its_reason),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
