@@ -30,7 +30,7 @@ enum {
     HIST_DATA = 0x10, HIST_ACK = 0x20, HIST_MULTI_FLAG = 0x40,
 };
 
-static const char sc_letter[TL_ZK_SC_COUNT] = {'C', 'T', 'W'};
+static const char sc_letter[TL_ZK_SC_COUNT] = {'C', 'T', 'W', 'G'};
 
 static inline int32_t seq_delta(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
@@ -96,6 +96,8 @@ static void scaled_history(tl_zeek *z, tl_zeek_ep *e, int which)
 static void flip_roles(tl_zeek *z)
 {
     z->swapped = !z->swapped;
+    z->first_seen = (uint8_t)(((z->first_seen & 1) << 1) | ((z->first_seen & 2) >> 1));
+    z->is_partial = false;
     add_history(z, '^');
 }
 
@@ -321,8 +323,10 @@ static void state_inactive(seg_ctx *c)
     if (e->state == TL_ZK_INACTIVE) {
         if (!c->is_orig && c->len == 0 && orig_ep(z)->state == TL_ZK_SYN_SENT)
             ;  /* a bare ACK of the SYN before the SYN-ACK: not a partial connection */
-        else if (F_ACK(c) && peer->state == TL_ZK_ESTABLISHED)
+        else if (F_ACK(c) && peer->state == TL_ZK_ESTABLISHED) {
             set_state(z, e, peer, TL_ZK_ESTABLISHED);  /* the SYN was missed */
+            z->is_partial = false;
+        }
         else
             set_state(z, e, peer, TL_ZK_PARTIAL);
     }
@@ -395,13 +399,109 @@ static void connection_closed(seg_ctx *c)
     }
 }
 
+/* ---- content gaps (TCP_Reassembler) ------------------------------------- */
+
+static inline bool is_clean(const tl_zeek_ep *e)
+{
+    return e->state == TL_ZK_ESTABLISHED ||
+           (e->state == TL_ZK_CLOSED && e->prev_state == TL_ZK_ESTABLISHED);
+}
+
+/* A hole of len bytes: 'G' and missed_bytes only while both sides are
+ * established or closing cleanly (other states give false gaps). */
+static void gap(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t len)
+{
+    if (is_clean(e) && is_clean(peer)) {
+        scaled_history(z, e, TL_ZK_SC_GAP);
+        e->missed += len;
+    }
+}
+
+/* Deliver held blocks that now continue the stream. */
+static void pull_blocks(tl_zeek_ep *e)
+{
+    uint8_t k = 0;
+    for (uint8_t i = 0; i < e->n_blocks; i++) {
+        if (e->blocks[i].seq <= e->reassem) {
+            if (e->blocks[i].upper > e->reassem) e->reassem = e->blocks[i].upper;
+        } else {
+            e->blocks[k++] = e->blocks[i];
+        }
+    }
+    e->n_blocks = k;
+}
+
+/* Payload [seq, seq+len) in relative sequence space (DataSent/NewBlock). */
+static void data_sent(tl_zeek_ep *e, uint64_t seq, uint64_t len)
+{
+    uint64_t acked = full_seq(e->ack_seq, e->ack_wraps) - (uint64_t)e->start_seq;
+    uint64_t upper = seq + len;
+    if (seq < acked) {
+        if (upper <= acked) return;
+        seq = acked;
+    }
+    if (upper <= e->trim) return;
+    if (seq < e->trim) seq = e->trim;
+    if (seq <= e->reassem) {
+        if (upper > e->reassem) e->reassem = upper;
+        pull_blocks(e);
+        return;
+    }
+    /* Above a hole: keep it sorted; when full, the highest block is dropped. */
+    uint8_t i = 0;
+    while (i < e->n_blocks && e->blocks[i].seq < seq) i++;
+    if (i < e->n_blocks && e->blocks[i].seq == seq) {
+        if (upper > e->blocks[i].upper) e->blocks[i].upper = upper;
+        return;
+    }
+    if (e->n_blocks == TL_ZK_MAX_BLOCKS) {
+        if (i == TL_ZK_MAX_BLOCKS) return;
+        e->n_blocks--;
+    }
+    memmove(&e->blocks[i + 1], &e->blocks[i], (size_t)(e->n_blocks - i) * sizeof e->blocks[0]);
+    e->blocks[i].seq = seq;
+    e->blocks[i].upper = upper;
+    e->n_blocks++;
+}
+
+/* The peer acknowledged e's data up to rel_ack (AckReceived/TrimToSeq):
+ * whatever was never seen below it is a content gap. */
+static void ack_received(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t seq)
+{
+    if (e->fin_cnt > 0 && seq >= e->fin_seq) seq = e->fin_seq - 1;  /* not the FIN octet */
+    if (seq <= e->trim) return;
+    if (seq > e->reassem) {
+        /* A partial connection's first octets are not reported. */
+        if (!(seq <= 2 && z->is_partial)) {
+            for (uint8_t i = 0; i < e->n_blocks; i++) {
+                tl_zeek_block b = e->blocks[i];
+                if (b.seq < e->reassem) continue;
+                if (b.seq >= seq) break;
+                gap(z, e, peer, b.seq - e->reassem);
+                e->reassem = b.seq;
+                pull_blocks(e);
+                i = (uint8_t)-1;  /* the list changed: rescan */
+            }
+            if (seq > e->reassem) gap(z, e, peer, seq - e->reassem);
+        }
+        if (seq > e->reassem) e->reassem = seq;
+    }
+    e->trim = seq;
+    uint8_t k = 0;
+    for (uint8_t i = 0; i < e->n_blocks; i++)
+        if (e->blocks[i].upper > seq) e->blocks[k++] = e->blocks[i];
+    e->n_blocks = k;
+}
+
 /* ---- public ------------------------------------------------------------- */
 
 void tl_zeek_init(tl_zeek *z)
 {
     memset(z, 0, sizeof *z);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         for (int k = 0; k < TL_ZK_SC_COUNT; k++) z->ep[i].sc_thresh[k] = 1;
+        z->ep[i].reassem = z->ep[i].trim = 1;
+    }
     z->expire_at.sec = INT64_MAX;
 }
 
@@ -460,6 +560,14 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
         z->expire_at = tadd(ts, ZK_SYN_TIMEOUT);
     }
 
+    /* SetPartialStatus: a connection whose sides did not start with their
+     * SYNs has no reliable first octets. */
+    if (c.is_orig) {
+        if (!(z->first_seen & 1)) z->is_partial = !F_SYN(&c) || F_ACK(&c);
+    } else if (!(z->first_seen & 2) && !z->is_partial) {
+        z->is_partial = !F_SYN(&c);
+    }
+
     /* Sequence space: SYN and FIN take one octet; a RST's payload is not
      * part of the stream. */
     uint32_t seg_len = c.len + (F_SYN(&c) ? 1u : 0u) + (F_FIN(&c) ? 1u : 0u);
@@ -476,16 +584,22 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
         scaled_history(z, e, TL_ZK_SC_WIN0);
 
     if (!orig_ep(z)->did_close || !resp_ep(z)->did_close) z->last = ts;
-    if (F_FIN(&c)) ++e->fin_cnt;
+    if (F_FIN(&c)) {
+        ++e->fin_cnt;
+        e->fin_seq = rel_seq + seg_len;
+    }
 
+    uint64_t rel_ack = 0;
     if (F_ACK(&c)) {
         if (peer->state == TL_ZK_INACTIVE) {
             /* Number the peer's bytes as if its SYN had been seen. */
             init_seqs(peer, c.ack - 1, c.ack - 1);
+            rel_ack = 1;
         } else {
             bool ack_underflow = false;
-            (void)relative_seq(peer, c.ack, peer->ack_seq, peer->ack_wraps, &ack_underflow);
-            if (!ack_underflow && !F_RST(&c)) {  /* ACKs in RSTs are not trusted */
+            rel_ack = relative_seq(peer, c.ack, peer->ack_seq, peer->ack_wraps, &ack_underflow);
+            if (ack_underflow) rel_ack = 0;
+            else if (!F_RST(&c)) {  /* ACKs in RSTs are not trusted */
                 int32_t d = seq_delta(c.ack, peer->ack_seq);
                 if (c.ack == 0 && d > ZK_TOO_LARGE_SEQ_DELTA)
                     ;  /* more likely a broken ack than a wrap onto 0 */
@@ -497,6 +611,7 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
 
     (void)update_last_seq(&c, seq_end);
 
+    bool was_orig = c.is_orig;
     switch (e->state) {
     case TL_ZK_INACTIVE: state_inactive(&c); break;
     case TL_ZK_SYN_SENT:
@@ -506,11 +621,16 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
     case TL_ZK_CLOSED: state_closed(&c); break;
     default: break;  /* RESET: nothing changes */
     }
+    if (F_ACK(&c)) ack_received(z, peer, e, rel_ack);
+    /* First-packet bookkeeping uses the roles after any flip above. */
+    z->first_seen |= (uint8_t)(ep_is_orig(z, e) ? 1 : 2);
+    if (c.len > 0 && p->payload_caplen >= c.len && !F_RST(&c) && !underflow)
+        data_sent(e, F_SYN(&c) ? rel_seq + 1 : rel_seq, c.len);
     if (c.do_close) connection_closed(&c);
 
     /* conn_size counts after the state machine, by the direction the packet
      * had when it arrived (a flip above swaps the counters first). */
-    tl_zeek_ep *cnt = c.is_orig ? orig_ep(z) : resp_ep(z);
+    tl_zeek_ep *cnt = was_orig ? orig_ep(z) : resp_ep(z);
     cnt->pkts++;
     cnt->ip_bytes += p->ip_len;
 }
@@ -631,7 +751,7 @@ void tl_zeek_finish(const tl_zeek *z, tl_conn_record *r)
     r->resp_pkts = rp->pkts;
     r->orig_ip_bytes = o->ip_bytes;
     r->resp_ip_bytes = rp->ip_bytes;
-    r->missed_bytes = 0;
+    r->missed_bytes = o->missed + rp->missed;
     if (z->have_time) {
         /* Zeek's start_time is the first packet's, even a bad-checksum one. */
         tl_time start = (r->ts.sec || r->ts.nsec) ? r->ts : z->start;

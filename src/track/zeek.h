@@ -38,7 +38,13 @@ typedef enum tl_zeek_state {
 } tl_zeek_state;
 
 /* "scaled" history letters: c (checksum), t (retransmit), w (zero window). */
-enum { TL_ZK_SC_CHK, TL_ZK_SC_RXMT, TL_ZK_SC_WIN0, TL_ZK_SC_COUNT };
+enum { TL_ZK_SC_CHK, TL_ZK_SC_RXMT, TL_ZK_SC_WIN0, TL_ZK_SC_GAP, TL_ZK_SC_COUNT };
+
+/* Out-of-order data held by the reassembly model, relative sequence space. */
+#define TL_ZK_MAX_BLOCKS 6
+typedef struct tl_zeek_block {
+    uint64_t seq, upper;
+} tl_zeek_block;
 
 typedef struct tl_zeek_ep {
     uint8_t state, prev_state;
@@ -49,12 +55,19 @@ typedef struct tl_zeek_ep {
     uint32_t fin_cnt;
     uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
     uint32_t sc_cnt[TL_ZK_SC_COUNT], sc_thresh[TL_ZK_SC_COUNT];
+    uint64_t fin_seq;            /* relative seq one past the FIN */
+    uint64_t reassem, trim;      /* contiguous data delivered up to; acked up to */
+    uint64_t missed;             /* bytes in content gaps ('G') */
+    uint8_t n_blocks;
+    tl_zeek_block blocks[TL_ZK_MAX_BLOCKS];  /* data above a hole, sorted */
     uint64_t pkts, ip_bytes;     /* conn_size analyzer */
 } tl_zeek_ep;
 
 typedef struct tl_zeek {
     tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
     bool swapped;                /* Zeek flipped roles after the first packet */
+    bool is_partial;             /* a side's first packet was not its SYN */
+    uint8_t first_seen;          /* 1 orig, 2 resp: first packet seen (Zeek's roles) */
     bool idle_long;              /* handshake over: tcp_inactivity_timeout applies */
     bool have_time;              /* start/last are set */
     bool closed_timer;           /* a delete timer is pending (close complete) */
