@@ -344,21 +344,21 @@ static void on_receive(ctx *c)
 
 /* ---- reset -------------------------------------------------------------- */
 
-/* close() with unread data (Linux tcp_close: RST instead of FIN). The wire
- * cannot show reading, so this is a heuristic: the RST's sender never sent a
- * FIN, the peer sent it payload, the RST acks everything the peer sent (the
- * data was received), the RST sits at the sender's snd_nxt, and the
- * sender sent no payload after the peer's last (it never answered what it
- * got). An abort with SO_LINGER {1,0} right after reading a request also
- * fits; such a connection is reported as rst_unread_data. */
+/* close() with unread data (Linux tcp_close(): RST instead of FIN, RFC 2525
+ * 2.17). The wire cannot show reading, and an SO_LINGER {1,0} abort sends
+ * the very same RST (seq = SND.NXT, ack = RCV.NXT), so this is a heuristic,
+ * kept strict: the RST's sender never sent a FIN nor any payload, the peer
+ * sent it payload, and the RST acks everything the peer sent (the data
+ * arrived) at the sender's own snd_nxt. An endpoint that answered with data
+ * is taken to have read, so its RST is rst_abort; a silent receiver that
+ * aborts after reading is misnamed rst_unread_data. */
 static bool rst_looks_unread(const ctx *c)
 {
     const tl_endpoint *e = c->snd, *peer = c->rcv;
     const seg *s = c->s;
-    if (e->fin_sent || peer->last_data == 0 || !s->ack || !peer->seq_known) return false;
-    if (s->ackno != peer->snd_nxt) return false;
-    if (e->seq_known && s->seq != e->snd_nxt) return false;
-    return peer->last_data > e->last_data;
+    if (e->fin_sent || e->sent_data || !peer->sent_data) return false;
+    if (!s->ack || !peer->seq_known || s->ackno != peer->snd_nxt) return false;
+    return !e->seq_known || s->seq == e->snd_nxt;
 }
 
 static void classify_rst(ctx *c)
@@ -407,7 +407,7 @@ static void account(ctx *c)
     const seg *s = c->s;
     if (s->len > 0) {
         bool fresh = !e->seq_known || tl_seq_gt(s->seq + s->len, e->snd_nxt);
-        if (fresh) e->last_data = f->nseg;
+        e->sent_data = true;
         if (fresh && peer->fin_sent && !e->data_after_fin) {
             e->data_after_fin = true;
             e->hc_seq = s->seq;

@@ -25,17 +25,17 @@
 
 /* One endpoint as the segments it sent and received reveal it (56 bytes). */
 typedef struct tl_endpoint {
+    tl_time syn_ts;            /* capture time of our latest SYN or SYN-ACK */
     tl_tcp_state state, prev_state;
     uint32_t isn;              /* sequence number of our SYN (isn_known) */
     uint32_t snd_nxt;          /* highest seq + len (+SYN/FIN) sent (seq_known) */
     uint32_t last_ack;         /* highest ACK number sent (ack_known) */
     uint32_t fin_seq;          /* sequence number of our FIN (fin_sent) */
     uint32_t hc_seq;           /* first byte sent after the peer's FIN (data_after_fin) */
-    uint32_t last_data;        /* segment index of our last payload, 0 = none */
-    tl_time syn_ts;            /* capture time of our latest SYN or SYN-ACK */
     bool isn_known, seq_known, ack_known;
     bool syn_sent, synack_sent;/* sent a SYN without / with ACK */
     bool fin_sent, fin_acked;
+    bool sent_data;            /* sent payload */
     bool data_after_fin;       /* sent payload after the peer's FIN */
 } tl_endpoint;
 
@@ -45,7 +45,7 @@ typedef struct tl_fsm {
     tl_close_kind closed;      /* decided kind; TL_CLOSE_OPEN until then */
     tl_role closed_by;         /* first FIN's or the RST's sender */
     tl_close_kind pending;     /* both FINs seen: the kind, reported when done */
-    uint32_t nseg;             /* segments seen (orders payloads) */
+    uint32_t nseg;             /* segments seen */
     bool half_close_seen;      /* half_close event reported */
 } tl_fsm;
 

@@ -92,6 +92,12 @@ static void handshake(tl_fsm *f)
 
 /* ---- opening ------------------------------------------------------------ */
 
+static void endpoint_fits_in_64_bytes(void **st)
+{
+    (void)st;
+    assert_true(sizeof(tl_endpoint) <= 64);
+}
+
 static void client_syn_makes_server_listen_and_client_syn_sent(void **st)
 {
     (void)st;
@@ -425,6 +431,20 @@ static void rst_abort_after_sending_data_peer_sent_none(void **st)
     assert_int_equal(f.closed_by, C);
 }
 
+static void rst_abort_after_reading_the_reply(void **st)
+{
+    (void)st;
+    tl_fsm f;
+    handshake(&f);
+    /* Request, reply, then the client aborts: it sent data, so abort. */
+    feed(&f, C, P | A, CISN + 1, SISN + 1, 11, 0.5);
+    feed(&f, SV, P | A, SISN + 1, CISN + 12, 2, 0.6);
+    feed(&f, C, A, CISN + 12, SISN + 3, 0, 0.65);
+    tl_track_out o = feed(&f, C, R | A, CISN + 12, SISN + 3, 0, 0.7);
+    assert_event(&o, TL_EV_RST_ABORT, C);
+    assert_int_equal(find_event(&o, TL_EV_RST_UNREAD_DATA), -1);
+}
+
 static void rst_unread_data_after_received_request(void **st)
 {
     (void)st;
@@ -613,6 +633,7 @@ static void finish_reports_close_whose_last_ack_was_not_seen(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(endpoint_fits_in_64_bytes),
         cmocka_unit_test(client_syn_makes_server_listen_and_client_syn_sent),
         cmocka_unit_test(listen_to_syn_received_on_syn),
         cmocka_unit_test(syn_sent_to_established_on_syn_ack),
@@ -634,6 +655,7 @@ int main(void)
         cmocka_unit_test(half_close_when_fin_sender_acks_later_data),
         cmocka_unit_test(rst_moves_receiver_and_sender_to_closed),
         cmocka_unit_test(rst_abort_after_sending_data_peer_sent_none),
+        cmocka_unit_test(rst_abort_after_reading_the_reply),
         cmocka_unit_test(rst_unread_data_after_received_request),
         cmocka_unit_test(rst_after_answering_the_data_is_rst_abort),
         cmocka_unit_test(rst_closed_socket_answers_data_after_fin),
