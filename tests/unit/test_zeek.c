@@ -1,0 +1,428 @@
+/* test_zeek.c -- Zeek-compatible conn_state, history, sizes and split rules
+ * (src/track/zeek.c), each test named after the Zeek rule it proves. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "track/zeek.h"
+
+enum { F = TL_TH_FIN, S = TL_TH_SYN, R = TL_TH_RST, P = TL_TH_PSH, A = TL_TH_ACK };
+
+#define CLI_ISN 1000u
+#define SRV_ISN 5000u
+
+/* A segment between client 10.0.0.1:40000 and server 10.0.0.2:80. */
+static tl_packet seg(bool from_client, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
+{
+    tl_packet p;
+    memset(&p, 0, sizeof p);
+    p.ip_version = 4;
+    p.src.family = p.dst.family = 4;
+    uint8_t c[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
+    memcpy(p.src.bytes, from_client ? c : s, 4);
+    memcpy(p.dst.bytes, from_client ? s : c, 4);
+    p.sport = from_client ? 40000 : 80;
+    p.dport = from_client ? 80 : 40000;
+    p.flags = flags;
+    p.seq = seq;
+    p.ack = ack;
+    p.win = 1000;
+    p.tcp_hlen = 20;
+    p.ip_hlen = 20;
+    p.payload_len = p.payload_caplen = len;
+    p.ip_len = 40 + len;
+    return p;
+}
+
+static tl_time at(double s)
+{
+    tl_time t = {1700000000 + (int64_t)s, (uint32_t)((s - (int64_t)s) * 1e9)};
+    return t;
+}
+
+/* Feeds segments (the first decides roles); is_orig = sender is the
+ * originator decided there. */
+typedef struct conn {
+    tl_zeek z;
+    bool flipped;
+    bool orig_is_client;
+    double t;
+} conn;
+
+static void feed(conn *c, const tl_packet *p)
+{
+    bool from_client = p->sport == 40000;
+    if (c->t == 0) {
+        tl_zeek_init(&c->z);
+        c->flipped = tl_zeek_first_packet_flips(&c->z, p);
+        c->orig_is_client = from_client != c->flipped;
+    }
+    tl_zeek_segment(&c->z, from_client == c->orig_is_client, p, at(c->t));
+    c->t += 0.01;
+}
+
+static tl_conn_record finish(const conn *c)
+{
+    tl_conn_record r;
+    memset(&r, 0, sizeof r);
+    r.ts = at(0);
+    tl_zeek_finish(&c->z, &r);
+    return r;
+}
+
+/* SYN, SYN-ACK, ACK, 5 bytes up, ACK, 7 bytes down, ACK, FIN, FIN-ACK, ACK. */
+static void normal_conn(conn *c)
+{
+    tl_packet ps[] = {
+        seg(true, S, CLI_ISN, 0, 0),
+        seg(false, S | A, SRV_ISN, CLI_ISN + 1, 0),
+        seg(true, A, CLI_ISN + 1, SRV_ISN + 1, 0),
+        seg(true, P | A, CLI_ISN + 1, SRV_ISN + 1, 5),
+        seg(false, A, SRV_ISN + 1, CLI_ISN + 6, 0),
+        seg(false, P | A, SRV_ISN + 1, CLI_ISN + 6, 7),
+        seg(true, A, CLI_ISN + 6, SRV_ISN + 8, 0),
+        seg(true, F | A, CLI_ISN + 6, SRV_ISN + 8, 0),
+        seg(false, F | A, SRV_ISN + 8, CLI_ISN + 7, 0),
+        seg(true, A, CLI_ISN + 7, SRV_ISN + 9, 0),
+    };
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) feed(c, &ps[i]);
+}
+
+static void sf_for_normal_close_history_ShADadFf(void **st)
+{
+    (void)st;
+    conn c = {0};
+    normal_conn(&c);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "SF");
+    assert_string_equal(r.history, "ShADadFf");
+    assert_int_equal(r.orig_pkts, 6);
+    assert_int_equal(r.resp_pkts, 4);
+    assert_int_equal(r.orig_bytes, 5);
+    assert_int_equal(r.resp_bytes, 7);
+    assert_int_equal(r.orig_ip_bytes, 6 * 40 + 5);
+    assert_int_equal(r.resp_ip_bytes, 4 * 40 + 7);
+    assert_int_equal(r.orig_p, 40000);
+    assert_int_equal(r.resp_p, 80);
+    /* The final ACK comes after both FINs: not part of Zeek's duration. */
+    assert_true(r.duration > 0.079 && r.duration < 0.081);
+}
+
+static void rej_for_syn_answered_by_rst(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet a = seg(true, S, CLI_ISN, 0, 0), b = seg(false, R | A, 0, CLI_ISN + 1, 0);
+    feed(&c, &a);
+    feed(&c, &b);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "REJ");
+    assert_string_equal(r.history, "Sr");
+}
+
+static void s0_unanswered_syn_repeated_with_same_isn(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet a = seg(true, S, CLI_ISN, 0, 0);
+    feed(&c, &a);
+    feed(&c, &a);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "S0");
+    assert_string_equal(r.history, "S");  /* same sequence number: no second S */
+    assert_int_equal(r.orig_pkts, 2);
+    assert_int_equal(r.orig_bytes, 0);
+}
+
+/* Zeek re-bases the sequence space on the new SYN, so its relative sequence
+ * number is 0 again: no second 'S', and bytes count from the new ISN. */
+static void repeated_syn_with_new_isn_rebases_without_second_S(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet a = seg(true, S, CLI_ISN, 0, 0), b = seg(true, S, CLI_ISN + 77, 0, 0);
+    tl_packet sa = seg(false, S | A, SRV_ISN, CLI_ISN + 78, 0);
+    tl_packet d = seg(true, P | A, CLI_ISN + 78, SRV_ISN + 1, 10);
+    feed(&c, &a);
+    feed(&c, &b);
+    feed(&c, &sa);
+    feed(&c, &d);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.history, "ShD");
+    assert_int_equal(r.orig_bytes, 10);
+}
+
+static void handshake(conn *c)
+{
+    tl_packet ps[] = {
+        seg(true, S, CLI_ISN, 0, 0),
+        seg(false, S | A, SRV_ISN, CLI_ISN + 1, 0),
+        seg(true, A, CLI_ISN + 1, SRV_ISN + 1, 0),
+    };
+    for (size_t i = 0; i < 3; i++) feed(c, &ps[i]);
+}
+
+static void rsto_when_originator_resets_rstr_when_responder_does(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet rst = seg(true, R | A, CLI_ISN + 1, SRV_ISN + 1, 0);
+    feed(&c, &rst);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "RSTO");
+    assert_string_equal(r.history, "ShAR");
+
+    conn d = {0};
+    handshake(&d);
+    tl_packet rrst = seg(false, R | A, SRV_ISN + 1, CLI_ISN + 1, 0);
+    feed(&d, &rrst);
+    r = finish(&d);
+    assert_string_equal(r.conn_state, "RSTR");
+    assert_string_equal(r.history, "ShAr");
+}
+
+static void rstos0_for_syn_then_own_rst(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet a = seg(true, S, CLI_ISN, 0, 0), b = seg(true, R, CLI_ISN + 1, 0, 0);
+    feed(&c, &a);
+    feed(&c, &b);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "RSTOS0");
+    assert_string_equal(r.history, "SR");
+}
+
+static void sh_for_syn_then_fin_without_reply(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet a = seg(true, S, CLI_ISN, 0, 0), b = seg(true, F | A, CLI_ISN + 1, 0, 0);
+    feed(&c, &a);
+    feed(&c, &b);
+    assert_string_equal(finish(&c).conn_state, "SH");
+}
+
+static void s1_established_s2_s3_one_side_closed(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    assert_string_equal(finish(&c).conn_state, "S1");
+    tl_packet fin = seg(true, F | A, CLI_ISN + 1, SRV_ISN + 1, 0);
+    feed(&c, &fin);
+    assert_string_equal(finish(&c).conn_state, "S2");
+
+    conn d = {0};
+    handshake(&d);
+    tl_packet rfin = seg(false, F | A, SRV_ISN + 1, CLI_ISN + 1, 0);
+    feed(&d, &rfin);
+    assert_string_equal(finish(&d).conn_state, "S3");
+}
+
+static void flip_on_first_syn_ack_gives_caret(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet a = seg(false, S | A, SRV_ISN, CLI_ISN + 1, 0);
+    tl_packet b = seg(true, A, CLI_ISN + 1, SRV_ISN + 1, 0);
+    feed(&c, &a);
+    assert_true(c.flipped);
+    feed(&c, &b);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.history, "^hA");
+    assert_int_equal(r.orig_p, 40000);  /* the SYN-ACK's destination */
+    assert_int_equal(r.resp_p, 80);
+    assert_int_equal(r.orig_pkts, 1);
+    assert_int_equal(r.resp_pkts, 1);
+    assert_string_equal(r.conn_state, "S1");
+}
+
+static void midstream_flip_only_from_likely_server_port(void **st)
+{
+    (void)st;
+    tl_zeek z;
+    tl_packet from_srv = seg(false, A, SRV_ISN, CLI_ISN, 10);
+    tl_packet from_cli = seg(true, A, CLI_ISN, SRV_ISN, 10);
+    tl_zeek_init(&z);
+    assert_true(tl_zeek_first_packet_flips(&z, &from_srv));
+    tl_zeek_init(&z);
+    assert_false(tl_zeek_first_packet_flips(&z, &from_cli));
+    /* Both on likely server ports: only a non-SYN from the lower port flips. */
+    tl_packet both = seg(false, A, 1, 1, 0);
+    both.sport = 80;
+    both.dport = 6669;
+    tl_zeek_init(&z);
+    assert_true(tl_zeek_first_packet_flips(&z, &both));
+    both.sport = 6669;
+    both.dport = 80;
+    tl_zeek_init(&z);
+    assert_false(tl_zeek_first_packet_flips(&z, &both));
+    /* A SYN never flips. */
+    tl_packet syn = seg(false, S, 1, 0, 0);
+    tl_zeek_init(&z);
+    assert_false(tl_zeek_first_packet_flips(&z, &syn));
+}
+
+static void bytes_counted_by_sequence_space_not_payload_sum(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    /* 100 bytes sent twice (retransmission), then 50 bytes after 30 that were
+     * never captured; the server acknowledges everything. Payload sum would
+     * be 250, sequence space says 180. */
+    tl_packet d1 = seg(true, P | A, CLI_ISN + 1, SRV_ISN + 1, 100);
+    tl_packet d3 = seg(true, P | A, CLI_ISN + 131, SRV_ISN + 1, 50);
+    tl_packet ack = seg(false, A, SRV_ISN + 1, CLI_ISN + 181, 0);
+    feed(&c, &d1);
+    feed(&c, &d1);
+    feed(&c, &d3);
+    feed(&c, &ack);
+    tl_conn_record r = finish(&c);
+    assert_int_equal(r.orig_bytes, 180);
+    assert_int_equal(r.resp_bytes, 0);
+    assert_int_equal(r.missed_bytes, 30);
+    assert_string_equal(r.history, "ShADTaG");
+}
+
+static void retransmission_sets_T_once_then_at_ten(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet d = seg(true, P | A, CLI_ISN + 1, SRV_ISN + 1, 10);
+    for (int i = 0; i < 9; i++) feed(&c, &d);  /* 8 retransmissions */
+    assert_string_equal(finish(&c).history, "ShADT");
+    feed(&c, &d);
+    feed(&c, &d);  /* the 10th retransmission */
+    assert_string_equal(finish(&c).history, "ShADTT");
+}
+
+static void zero_window_sets_w_unless_rst(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet z = seg(false, A, SRV_ISN + 1, CLI_ISN + 1, 0);
+    z.win = 0;
+    feed(&c, &z);
+    assert_string_equal(finish(&c).history, "ShAaw");
+    tl_packet zr = seg(true, R, CLI_ISN + 1, 0, 0);
+    zr.win = 0;
+    feed(&c, &zr);
+    assert_string_equal(finish(&c).history, "ShAawR");
+}
+
+static void fin_rst_together_is_I_syn_fin_is_Q(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet fr = seg(true, F | R | A, CLI_ISN + 1, SRV_ISN + 1, 0);
+    feed(&c, &fr);
+    assert_string_equal(finish(&c).history, "ShAI");
+    conn d = {0};
+    tl_packet sf = seg(true, S | F, CLI_ISN, 0, 0);
+    feed(&d, &sf);
+    assert_string_equal(finish(&d).history, "Q");
+}
+
+static void bad_checksum_adds_C_without_counting(void **st)
+{
+    (void)st;
+    tl_zeek z;
+    tl_packet syn = seg(true, S, CLI_ISN, 0, 0);
+    tl_zeek_init(&z);
+    assert_false(tl_zeek_first_packet_flips(&z, &syn));
+    tl_zeek_bad_checksum(&z, true);
+    tl_conn_record r;
+    memset(&r, 0, sizeof r);
+    tl_zeek_finish(&z, &r);
+    assert_string_equal(r.history, "C");
+    assert_string_equal(r.conn_state, "OTH");
+    assert_int_equal(r.orig_pkts, 0);
+}
+
+static void syn_after_close_or_with_new_isn_is_new_conn(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet same = seg(true, S, CLI_ISN, 0, 0), other = seg(true, S, CLI_ISN + 999, 0, 0);
+    tl_packet data = seg(true, A, CLI_ISN + 1, SRV_ISN + 1, 0);
+    assert_false(tl_zeek_is_new_conn(&c.z, true, &same));   /* retransmitted SYN */
+    assert_true(tl_zeek_is_new_conn(&c.z, true, &other));   /* new ISN while open */
+    assert_false(tl_zeek_is_new_conn(&c.z, true, &data));   /* only SYNs start one */
+
+    conn d = {0};
+    normal_conn(&d);
+    assert_true(tl_zeek_is_new_conn(&d.z, true, &same));    /* after the close, any SYN */
+}
+
+static void expired_after_unanswered_syn_attempt_delay(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet syn = seg(true, S, CLI_ISN, 0, 0);
+    feed(&c, &syn);
+    assert_false(tl_zeek_expired(&c.z, at(4.9)));
+    assert_true(tl_zeek_expired(&c.z, at(5.1)));
+}
+
+static void expired_five_seconds_after_complete_close(void **st)
+{
+    (void)st;
+    conn c = {0};
+    normal_conn(&c);  /* both FINs by t = 0.08 */
+    assert_false(tl_zeek_expired(&c.z, at(4.0)));
+    assert_true(tl_zeek_expired(&c.z, at(5.2)));
+    conn d = {0};
+    handshake(&d);
+    assert_false(tl_zeek_expired(&d.z, at(200.0)));  /* established: 5 min idle */
+    assert_true(tl_zeek_expired(&d.z, at(301.0)));
+}
+
+static void partial_connection_is_OTH_with_bytes_from_first_seq(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet a = seg(true, P | A, 777, 888, 20), b = seg(false, P | A, 888, 797, 30);
+    feed(&c, &a);
+    feed(&c, &b);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "OTH");
+    assert_string_equal(r.history, "Dd");
+    assert_int_equal(r.orig_bytes, 20);
+    assert_int_equal(r.resp_bytes, 30);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sf_for_normal_close_history_ShADadFf),
+        cmocka_unit_test(rej_for_syn_answered_by_rst),
+        cmocka_unit_test(s0_unanswered_syn_repeated_with_same_isn),
+        cmocka_unit_test(repeated_syn_with_new_isn_rebases_without_second_S),
+        cmocka_unit_test(rsto_when_originator_resets_rstr_when_responder_does),
+        cmocka_unit_test(rstos0_for_syn_then_own_rst),
+        cmocka_unit_test(sh_for_syn_then_fin_without_reply),
+        cmocka_unit_test(s1_established_s2_s3_one_side_closed),
+        cmocka_unit_test(flip_on_first_syn_ack_gives_caret),
+        cmocka_unit_test(midstream_flip_only_from_likely_server_port),
+        cmocka_unit_test(bytes_counted_by_sequence_space_not_payload_sum),
+        cmocka_unit_test(retransmission_sets_T_once_then_at_ten),
+        cmocka_unit_test(zero_window_sets_w_unless_rst),
+        cmocka_unit_test(fin_rst_together_is_I_syn_fin_is_Q),
+        cmocka_unit_test(bad_checksum_adds_C_without_counting),
+        cmocka_unit_test(syn_after_close_or_with_new_isn_is_new_conn),
+        cmocka_unit_test(expired_after_unanswered_syn_attempt_delay),
+        cmocka_unit_test(expired_five_seconds_after_complete_close),
+        cmocka_unit_test(partial_connection_is_OTH_with_bytes_from_first_seq),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
