@@ -127,7 +127,8 @@ static int dump_family(int fd, int family, const tl_sockdiag_filter *f, vec *out
     req.h.nlmsg_seq = (uint32_t)family;
     req.r.sdiag_family = (uint8_t)family;
     req.r.sdiag_protocol = IPPROTO_TCP;
-    req.r.idiag_states = ~0u;   /* every state, TIME-WAIT and request sockets too */
+    /* Default: every state, TIME-WAIT and request sockets too. */
+    req.r.idiag_states = f && f->states ? f->states : ~0u;
     struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
     if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
         return tl_err(errbuf, TL_EIO, "sock_diag: send: %s", strerror(errno));

@@ -27,6 +27,7 @@ typedef struct tl_sockdiag_entry {
 typedef struct tl_sockdiag_filter {
     int family;   /* 0 both, AF_INET or AF_INET6 */
     int port;     /* -1 any; else the local or the remote port */
+    uint32_t states;  /* bit (1 << TCP_*) per kernel state wanted; 0 = all */
 } tl_sockdiag_filter;
 
 /* Opens a NETLINK_SOCK_DIAG socket in the current network namespace; -errno. */

@@ -108,6 +108,7 @@ tl_wire_decision tl_wire_decide(const tl_wire_rule *rules, size_t nrules,
         if (k < first) continue;
         if (r->count && k - first >= r->count) continue;
         d.hit_mask |= 1u << i;
+        if (r->action == TL_WIRE_HOLD && (st->spent >> i & 1u)) continue;
         if (d.rule < 0) {
             d.rule = (int)i;
             d.action = r->action;
@@ -115,6 +116,22 @@ tl_wire_decision tl_wire_decide(const tl_wire_rule *rules, size_t nrules,
         }
     }
     return d;
+}
+
+uint32_t tl_wire_passed(const tl_wire_rule *rules, size_t nrules, tl_wire_rule_state *st,
+                        uint32_t hit_mask)
+{
+    uint32_t release = 0;
+    if (nrules > TL_WIRE_MAX_RULES) nrules = TL_WIRE_MAX_RULES;
+    for (size_t i = 0; i < nrules; i++) {
+        int on = rules[i].release_on;
+        if (rules[i].action != TL_WIRE_HOLD || on < 0 || on >= TL_WIRE_MAX_RULES) continue;
+        if (hit_mask >> on & 1u) {
+            release |= 1u << i;
+            st->spent |= 1u << i;
+        }
+    }
+    return release;
 }
 
 /* ---- the relay --------------------------------------------------------- */
@@ -128,7 +145,6 @@ typedef struct pending {
     int64_t due_ns;      /* forward at this CLOCK_MONOTONIC time */
     tl_wire_action action;
     int rule;
-    int release_on;      /* HOLD: releasing rule, -1 none */
     uint32_t hit_mask;
 } pending;
 
@@ -245,11 +261,12 @@ static void deliver_pending(tl_wire *w, size_t i)
  * follows it in the same direction. */
 static void release_triggered(tl_wire *w, tl_wire_dir dir, uint32_t hit_mask, uint64_t after_n)
 {
+    uint32_t release = tl_wire_passed(w->rules, w->nrules, &w->rst, hit_mask);
     for (size_t i = 0; i < w->nq;) {
         pending *e = &w->q[i];
         bool go = false;
-        if (e->action == TL_WIRE_HOLD && e->release_on >= 0 && e->release_on < 32)
-            go = (hit_mask >> e->release_on) & 1u;
+        if (e->action == TL_WIRE_HOLD)
+            go = release >> e->rule & 1u;
         else if (e->action == TL_WIRE_REORDER)
             go = e->dir == dir && e->n < after_n;
         if (go) {
@@ -280,7 +297,6 @@ static void enqueue(tl_wire *w, const uint8_t *buf, size_t len, uint64_t n, tl_w
     w->q[w->nq++] = (pending){ .buf = copy, .len = len, .n = n, .dir = dir, .ts_in = ts_in,
                                .due_ns = now_mono_ns() + (int64_t)wait_ms * 1000000,
                                .action = d->action, .rule = d->rule,
-                               .release_on = d->action == TL_WIRE_HOLD ? r->release_on : -1,
                                .hit_mask = d->hit_mask };
 }
 
@@ -324,6 +340,8 @@ static void release_due(tl_wire *w, bool all)
     int64_t now = now_mono_ns();
     for (size_t i = 0; i < w->nq;) {
         if (all || w->q[i].due_ns <= now) {
+            /* A hold that timed out is over: later matches pass. */
+            if (w->q[i].action == TL_WIRE_HOLD) w->rst.spent |= 1u << w->q[i].rule;
             deliver_pending(w, i);
             i = 0;
         } else {

@@ -64,9 +64,13 @@ typedef struct tl_wire_pkt_info {
  * cannot read safely (then info says "not TCP"). Pure; for tests. */
 bool tl_wire_parse(const uint8_t *pkt, size_t len, tl_wire_pkt_info *info);
 
-/* Per-rule match counters, zeroed at start. */
+/* Per-rule match counters, zeroed at start. A HOLD rule is spent (matches
+ * still count, but it holds nothing more) once its releasing rule's packet
+ * has passed: "hold the client's FIN, and its retransmissions, until the
+ * server's FIN has been sent" is one rule with count 0. */
 typedef struct tl_wire_rule_state {
     uint32_t matched[TL_WIRE_MAX_RULES];
+    uint32_t spent;    /* bit i: HOLD rule i is spent */
 } tl_wire_rule_state;
 
 typedef struct tl_wire_decision {
@@ -81,6 +85,12 @@ typedef struct tl_wire_decision {
 tl_wire_decision tl_wire_decide(const tl_wire_rule *rules, size_t nrules,
                                 tl_wire_rule_state *st, tl_wire_dir dir,
                                 const tl_wire_pkt_info *info);
+
+/* Records that a packet with this hit_mask has been forwarded: HOLD rules
+ * released by one of its rules become spent. Returns the mask of HOLD rules
+ * whose held packets are to be released now. Pure; for tests. */
+uint32_t tl_wire_passed(const tl_wire_rule *rules, size_t nrules, tl_wire_rule_state *st,
+                        uint32_t hit_mask);
 
 /* One end of the wire. */
 typedef enum tl_wire_link {
