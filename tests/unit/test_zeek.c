@@ -4,9 +4,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "tcplens/sink_zeek.h"
 #include "track/zeek.h"
 
 enum { F = TL_TH_FIN, S = TL_TH_SYN, R = TL_TH_RST, P = TL_TH_PSH, A = TL_TH_ACK };
@@ -401,6 +404,51 @@ static void partial_connection_is_OTH_with_bytes_from_first_seq(void **st)
     assert_int_equal(r.resp_bytes, 30);
 }
 
+/* The conn.log row: Zeek's columns, '-' for unset fields, and duration and
+ * byte counts unset when the duration is zero (Zeek's set_conn). */
+static void zeek_sink_writes_conn_log_rows_with_unset_fields(void **st)
+{
+    (void)st;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    assert_non_null(fp);
+    tl_sink sink;
+    assert_int_equal(tl_sink_zeek_new(&sink, fp), TL_OK);
+
+    conn c = {0};
+    normal_conn(&c);
+    tl_conn_record r = finish(&c);
+    memcpy(r.uid, "CabcdefghijklmnopQ", 19);
+    sink.ops->conn(sink.ctx, &r);
+    conn d = {0};
+    tl_packet rst = seg(false, R, SRV_ISN, 0, 0);
+    feed(&d, &rst);
+    tl_conn_record r2 = finish(&d);
+    memcpy(r2.uid, "Czzzzzzzzzzzzzzzzz", 19);
+    sink.ops->conn(sink.ctx, &r2);
+    tl_stats stats;
+    memset(&stats, 0, sizeof stats);
+    sink.ops->finish(sink.ctx, &stats);
+    tl_sink_free(&sink);
+    fclose(fp);
+
+    assert_non_null(strstr(buf, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                                "#unset_field\t-\n#path\tconn\n#open\t"));
+    assert_non_null(strstr(buf, "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t"
+                                "proto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\t"
+                                "local_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\t"
+                                "orig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n"));
+    assert_non_null(strstr(buf, "\tCabcdefghijklmnopQ\t10.0.0.1\t40000\t10.0.0.2\t80\ttcp\t-\t"
+                                "0.080000\t5\t7\tSF\t-\t-\t0\tShADadFf\t6\t245\t4\t167\t-\n"));
+    /* A lone RST from port 80: flipped, RSTRH, no duration so no bytes. */
+    assert_non_null(strstr(buf, "\tCzzzzzzzzzzzzzzzzz\t10.0.0.1\t40000\t10.0.0.2\t80\ttcp\t-\t"
+                                "-\t-\t-\tRSTRH\t-\t-\t0\t^r\t0\t0\t1\t40\t-\n"));
+    size_t n = strlen(buf);
+    assert_true(n > 8 && strstr(buf, "\n#close\t") != NULL && buf[n - 1] == '\n');
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +471,7 @@ int main(void)
         cmocka_unit_test(expired_after_unanswered_syn_attempt_delay),
         cmocka_unit_test(expired_five_seconds_after_complete_close),
         cmocka_unit_test(partial_connection_is_OTH_with_bytes_from_first_seq),
+        cmocka_unit_test(zeek_sink_writes_conn_log_rows_with_unset_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
