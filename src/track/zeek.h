@@ -7,7 +7,7 @@
  *   tl_zeek_init(z);
  *   flip = tl_zeek_first_packet_flips(z, first);   // who is the originator
  *   per segment:  tl_zeek_segment(z, is_orig, p, ts)      (checksum ok)
- * *           or tl_zeek_bad_checksum(z, is_orig)   (dropped: Zeek's default)
+ *           or tl_zeek_bad_checksum(z, is_orig)   (dropped: Zeek's default)
  *   tl_zeek_finish(z, &record);
  *
  * `is_orig` is always relative to the roles decided by
