@@ -44,6 +44,14 @@ static inline void putch(tl_json *j, char c)
     j->buf[j->len++] = c;
 }
 
+/* Room for n (<= TL_JSON_BUF) bytes; returns where to write them. The
+ * caller sets j->len past what it wrote. */
+static inline char *reserve(tl_json *j, size_t n)
+{
+    if (n > TL_JSON_BUF - j->len) tl_json_flush(j);
+    return j->buf + j->len;
+}
+
 void tl_json_end_line(tl_json *j)
 {
     putch(j, '\n');
@@ -111,62 +119,94 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-static void put_escaped(tl_json *j, const unsigned char *s, size_t n)
+static inline bool plain(unsigned char c)
+{
+    return (unsigned)(c - 0x20) < 0x5fu && c != '"' && c != '\\';
+}
+
+/* Writes one byte that is not plain (or the valid UTF-8 sequence it starts)
+ * at o; returns the new end and advances *i. Room for 6 bytes is needed. */
+static char *put_special(char *o, const unsigned char *s, size_t n, size_t *i)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i = 0;
+    unsigned char c = s[*i];
+    if (c >= 0x80) {
+        size_t u = utf8_len(s + *i, n - *i);
+        if (u) {
+            memcpy(o, s + *i, u);
+            *i += u;
+            return o + u;
+        }
+    }
+    (*i)++;
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    default:
+        /* other control characters, DEL and invalid UTF-8 bytes */
+        *o++ = 'u';
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = hex[c >> 4];
+        *o++ = hex[c & 15];
+    }
+    return o;
+}
+
+/* Short strings (the common case: names, addresses, explanations) are
+ * escaped straight into the buffer in one pass; long ones go piecewise. */
+#define TL_JSON_SHORT 256
+
+static void put_escaped(tl_json *j, const unsigned char *s, size_t n)
+{
+    if (n <= TL_JSON_SHORT) {
+        char *o = reserve(j, n * 6 + 2);
+        *o++ = '"';
+        for (size_t i = 0; i < n;) {
+            if (plain(s[i])) *o++ = (char)s[i++];
+            else o = put_special(o, s, n, &i);
+        }
+        *o++ = '"';
+        j->len = (size_t)(o - j->buf);
+        return;
+    }
     putch(j, '"');
+    size_t i = 0;
     while (i < n) {
-        /* longest run of bytes that need no escaping */
         size_t run = i;
-        while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
-            run++;
+        while (run < n && plain(s[run])) run++;
         if (run > i) {
             put(j, (const char *)s + i, run - i);
             i = run;
             if (i == n) break;
         }
-        unsigned char c = s[i];
-        if (c >= 0x80) {
-            size_t u = utf8_len(s + i, n - i);
-            if (u) {
-                put(j, (const char *)s + i, u);
-                i += u;
-                continue;
-            }
-        }
-        char e[6];
-        size_t elen = 2;
-        e[0] = '\\';
-        switch (c) {
-        case '"': e[1] = '"'; break;
-        case '\\': e[1] = '\\'; break;
-        case '\n': e[1] = 'n'; break;
-        case '\r': e[1] = 'r'; break;
-        case '\t': e[1] = 't'; break;
-        default:
-            /* other control characters, DEL and invalid UTF-8 bytes */
-            e[1] = 'u';
-            e[2] = '0';
-            e[3] = '0';
-            e[4] = hex[c >> 4];
-            e[5] = hex[c & 15];
-            elen = 6;
-        }
-        put(j, e, elen);
-        i++;
+        char *o = reserve(j, 6);
+        o = put_special(o, s, n, &i);
+        j->len = (size_t)(o - j->buf);
     }
     putch(j, '"');
 }
 
 void tl_json_key(tl_json *j, const char *key)
 {
+    /* keys are the program's own ASCII names: copied without escaping */
+    size_t n = strlen(key);
+    if (n > TL_JSON_BUF - 4) n = TL_JSON_BUF - 4;
+    char *o = reserve(j, n + 4);
     if (j->depth <= TL_JSON_MAX_DEPTH) {
-        if (!j->first[j->depth]) putch(j, ',');
+        if (!j->first[j->depth]) *o++ = ',';
         j->first[j->depth] = false;
     }
-    put_escaped(j, (const unsigned char *)key, strlen(key));
-    putch(j, ':');
+    *o++ = '"';
+    memcpy(o, key, n);
+    o += n;
+    *o++ = '"';
+    *o++ = ':';
+    j->len = (size_t)(o - j->buf);
     j->after_key = true;
 }
 
@@ -187,21 +227,36 @@ void tl_json_str(tl_json *j, const char *s)
 
 size_t tl_fmt_u64(char *buf, uint64_t v)
 {
+    /* two digits per division: half the multiplies of the digit loop */
+    static const char pairs[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
     char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+    char *e = tmp + sizeof tmp, *p = e;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        p[0] = pairs[2 * r];
+        p[1] = pairs[2 * r + 1];
+    }
+    if (v >= 10) {
+        p -= 2;
+        p[0] = pairs[2 * v];
+        p[1] = pairs[2 * v + 1];
+    } else
+        *--p = (char)('0' + v);
+    size_t n = (size_t)(e - p);
+    memcpy(buf, p, n);
     return n;
 }
 
 void tl_json_u64(tl_json *j, uint64_t v)
 {
-    char b[21];
     before_value(j);
-    put(j, b, tl_fmt_u64(b, v));
+    char *o = reserve(j, 20);
+    j->len += tl_fmt_u64(o, v);
 }
 
 void tl_json_i64(tl_json *j, int64_t v)
@@ -289,9 +344,9 @@ size_t tl_fmt_time(char *buf, tl_time t, int digits)
 
 void tl_json_time(tl_json *j, tl_time t, int digits)
 {
-    char b[40];
     before_value(j);
-    put(j, b, tl_fmt_time(b, t, digits));
+    char *o = reserve(j, 32);
+    j->len += tl_fmt_time(o, t, digits);
 }
 
 void tl_json_kv_str(tl_json *j, const char *key, const char *s)

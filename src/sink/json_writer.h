@@ -45,7 +45,8 @@ void tl_json_obj_begin(tl_json *j);
 void tl_json_obj_end(tl_json *j);
 void tl_json_arr_begin(tl_json *j);
 void tl_json_arr_end(tl_json *j);
-/* Member name; the next call writes its value. */
+/* Member name; the next call writes its value. Keys are written as given,
+ * without escaping: they must be plain ASCII names (all of tcplens's are). */
 void tl_json_key(tl_json *j, const char *key);
 
 void tl_json_str(tl_json *j, const char *s);            /* NULL writes null */

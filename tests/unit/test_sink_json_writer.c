@@ -110,6 +110,22 @@ static void json_integers_at_their_limits(void **st)
     mem_close(&m);
 }
 
+static void json_u64_formatting_agrees_with_printf_at_every_length(void **st)
+{
+    (void)st;
+    uint64_t v = 1;
+    for (int d = 0; d < 20; d++, v *= 10) {
+        uint64_t cases[3] = {v - 1, v, v + 1};
+        for (int i = 0; i < 3; i++) {
+            char want[32], got[32];
+            snprintf(want, sizeof want, "%llu", (unsigned long long)cases[i]);
+            size_t n = tl_fmt_u64(got, cases[i]);
+            got[n] = 0;
+            assert_string_equal(got, want);
+        }
+    }
+}
+
 static void json_timestamps_have_exact_digits_never_exponent(void **st)
 {
     (void)st;
@@ -196,6 +212,7 @@ int main(void)
         cmocka_unit_test(json_keeps_valid_utf8_and_escapes_invalid_bytes),
         cmocka_unit_test(json_long_string_passes_the_buffer_intact),
         cmocka_unit_test(json_integers_at_their_limits),
+        cmocka_unit_test(json_u64_formatting_agrees_with_printf_at_every_length),
         cmocka_unit_test(json_timestamps_have_exact_digits_never_exponent),
         cmocka_unit_test(json_doubles_are_fixed_point),
         cmocka_unit_test(json_nesting_puts_commas_between_members_only),
