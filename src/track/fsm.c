@@ -270,7 +270,7 @@ static void recv_syn_sent(ctx *c)
         }
         return;
     }
-    if (c->rcv->isn_known && s->ackno != c->rcv->isn + 1) return;   /* unacceptable ACK */
+    if (!acks_syn(s, c->rcv)) return;   /* unacceptable ACK: RFC answers with RST */
     set_state(c, c->rcv, TL_ST_ESTABLISHED);
     recv_established(c);
 }

@@ -143,6 +143,16 @@ static void syn_sent_stays_on_syn_ack_with_wrong_ack(void **st)
     assert_states(&f, TL_ST_SYN_SENT, TL_ST_SYN_RECEIVED);
 }
 
+static void syn_with_data_acked_past_isn_plus_one_establishes(void **st)
+{
+    (void)st;
+    tl_fsm f;
+    tl_fsm_init(&f);
+    feed(&f, C, S, CISN, 0, 20, 0.0);                /* TCP Fast Open: data on the SYN */
+    tl_track_out o = feed(&f, SV, S | A, SISN, CISN + 21, 0, 0.01);
+    assert_change(&o, 1, C, TL_ST_SYN_SENT, TL_ST_ESTABLISHED);
+}
+
 static void syn_received_to_established_on_final_ack_with_rtt(void **st)
 {
     (void)st;
@@ -638,6 +648,7 @@ int main(void)
         cmocka_unit_test(listen_to_syn_received_on_syn),
         cmocka_unit_test(syn_sent_to_established_on_syn_ack),
         cmocka_unit_test(syn_sent_stays_on_syn_ack_with_wrong_ack),
+        cmocka_unit_test(syn_with_data_acked_past_isn_plus_one_establishes),
         cmocka_unit_test(syn_received_to_established_on_final_ack_with_rtt),
         cmocka_unit_test(syn_retransmit_reports_backoff_interval),
         cmocka_unit_test(syn_ack_retransmit_is_reported_without_change),
