@@ -40,7 +40,7 @@ typedef struct ctx {
     tl_track_out *out;
     const seg *s;
     tl_time ts;
-    tl_role who, peer_who;     /* sender and receiver roles */
+    tl_role who;               /* the sender's role */
     tl_endpoint *snd, *rcv;
 } ctx;
 
@@ -466,8 +466,7 @@ void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
     s.end = s.fin_seq + (s.fin ? 1u : 0u);
 
     int i = role_index(sender);
-    ctx c = {f, out, &s, ts, i ? TL_ROLE_SERVER : TL_ROLE_CLIENT,
-             i ? TL_ROLE_CLIENT : TL_ROLE_SERVER, &f->ep[i], &f->ep[i ^ 1]};
+    ctx c = {f, out, &s, ts, i ? TL_ROLE_SERVER : TL_ROLE_CLIENT, &f->ep[i], &f->ep[i ^ 1]};
 
     /* The capture missed the opening SYN: a mid-stream pickup. */
     if (f->nseg++ == 0 && !(s.syn && !s.ack)) f->opened = TL_OPEN_MIDSTREAM;
@@ -490,7 +489,7 @@ void tl_fsm_finish(tl_fsm *f, tl_track_out *out)
         seg none;
         memset(&none, 0, sizeof none);
         tl_time t0 = {0, 0};
-        ctx c = {f, out, &none, t0, TL_ROLE_NONE, TL_ROLE_NONE, &f->ep[0], &f->ep[1]};
+        ctx c = {f, out, &none, t0, TL_ROLE_NONE, &f->ep[0], &f->ep[1]};
         report_close(&c);
         return;
     }
