@@ -37,7 +37,14 @@ enum {
     TL_AD_BASE_SET = 1u << 0,   /* base_seq is known */
     TL_AD_FIRST_ACK = 1u << 1,  /* sent a SYN, no pure ACK since: window unscaled */
     TL_AD_WS_SET = 1u << 2,     /* win_scale decided by a segment */
+    TL_AD_WINDOW = 1u << 3,     /* window holds a value */
 };
+
+/* The last window as Wireshark keeps it: UINT32_MAX until one is seen. */
+static uint32_t last_window(const tl_analysis_dir *d)
+{
+    return (d->bits & TL_AD_WINDOW) ? d->window : UINT32_MAX;
+}
 
 /* Which flag becomes which event, in the order they are reported. The
  * zero-window-probe ACK has no event kind (tshark reports it, SPEC does not
@@ -77,10 +84,8 @@ static int64_t ts_ns(tl_time t)
 void tl_analysis_init(tl_analysis *a)
 {
     memset(a, 0, sizeof *a);
-    for (int i = 0; i < 2; i++) {
-        a->d[i].window = UINT32_MAX;
+    for (int i = 0; i < 2; i++)
         a->d[i].win_scale = -1;
-    }
 }
 
 /* What dissect_tcp does before the analysis for a SYN it has seen before:
@@ -112,7 +117,7 @@ static uint16_t analyse_fwd(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
     const uint8_t sfr = TL_TH_SYN | TL_TH_FIN | TL_TH_RST;
     uint16_t f = 0;
 
-    if (seglen == 1 && seq == fwd->nextseq && rev->window == 0)
+    if (seglen == 1 && seq == fwd->nextseq && last_window(rev) == 0)
         return A_ZERO_WINDOW_PROBE;
 
     if (window == 0 && !(flags & sfr))
@@ -126,24 +131,24 @@ static uint16_t analyse_fwd(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
 
     bool same_seq_ack = seq == fwd->nextseq && ack == fwd->lastack && !(flags & sfr);
 
-    if (seglen == 0 && window && window != fwd->window && same_seq_ack)
+    if (seglen == 0 && window && window != last_window(fwd) && same_seq_ack)
         f |= A_WINDOW_UPDATE;
 
     if (seglen > 0 && rev->win_scale != -1 && !(flags & sfr)) {
         int shift = (rev->bits & TL_AD_FIRST_ACK) || rev->win_scale < 0 ? 0 : rev->win_scale;
-        if (seq + seglen == rev->lastack + (uint32_t)(rev->window << shift))
+        if (seq + seglen == rev->lastack + (last_window(rev) << shift))
             f |= A_WINDOW_FULL;
     }
 
-    if (seglen == 0 && window && window == fwd->window && same_seq_ack &&
+    if (seglen == 0 && window && window == last_window(fwd) && same_seq_ack &&
         (rev->last_flags & A_KEEP_ALIVE))
         return f | A_KEEP_ALIVE_ACK;
 
-    if (seglen == 0 && window == 0 && window == fwd->window && same_seq_ack &&
+    if (seglen == 0 && window == 0 && window == last_window(fwd) && same_seq_ack &&
         (rev->last_flags & A_ZERO_WINDOW_PROBE))
         return f | A_ZERO_WINDOW_PROBE_ACK;
 
-    if (seglen == 0 && window && window == fwd->window && same_seq_ack) {
+    if (seglen == 0 && window && window == last_window(fwd) && same_seq_ack) {
         /* after an ACKed unseen segment the count restarts at 1 */
         if (fwd->dupacks < 0)
             fwd->dupacks = 1;
@@ -265,7 +270,8 @@ void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts
     if ((seq == fwd->maxseqtobeacked || !fwd->maxseqtobeacked) && !(f & A_ZERO_WINDOW_PROBE))
         fwd->maxseqtobeacked = fwd->nextseq;
 
-    fwd->window = window;
+    fwd->window = (uint16_t)window;
+    fwd->bits |= TL_AD_WINDOW;
     fwd->lastack = ack;
     fwd->lastack_ns = now;
     fwd->last_flags = f;

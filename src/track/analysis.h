@@ -5,7 +5,7 @@
  * and the bookkeeping dissect_tcp does around it: window scale from the SYN
  * options, the initial RTT of the handshake, "is first ACK"), so that a
  * packet gets the flags tshark shows for it. Pure: no I/O, no allocation;
- * the caller owns the tl_analysis (about 100 bytes) and calls
+ * the caller owns the tl_analysis (96 bytes) and calls
  * tl_analysis_segment() once per TCP segment of the connection, in capture
  * order. Internal to the tracker.
  */
@@ -20,17 +20,17 @@
 /* What one direction (one sender) has shown so far; field names follow
  * Wireshark's tcp_flow / tcp_analyze_seq_flow_info_t. */
 typedef struct tl_analysis_dir {
+    int64_t nextseq_ns;        /* capture time when nextseq last advanced */
+    int64_t lastack_ns;        /* capture time of this sender's last segment */
     uint32_t nextseq;          /* highest seq + len (+1 for SYN/FIN) seen; 0 = none yet */
     uint32_t maxseqtobeacked;  /* end of the contiguous data seen; 0 = none yet */
     uint32_t lastack;          /* this sender's last ACK number */
-    uint32_t window;           /* this sender's last raw window; UINT32_MAX = none yet */
     uint32_t base_seq;         /* ISN (or seq - 1 when picked up mid-stream) */
-    int64_t nextseq_ns;        /* capture time when nextseq last advanced */
-    int64_t lastack_ns;        /* capture time of this sender's last segment */
+    uint16_t window;           /* this sender's last raw window (TL_AD_WINDOW when set) */
     uint16_t last_flags;       /* analysis bits of this sender's last segment */
     int16_t dupacks;           /* duplicate ACKs in a row; -1 after an ACKed unseen segment */
     int8_t win_scale;          /* shift; -1 unknown, -2 no scaling in use */
-    uint8_t bits;              /* TL_AD_* */
+    uint8_t bits;              /* internal state bits */
 } tl_analysis_dir;
 
 typedef struct tl_analysis {
