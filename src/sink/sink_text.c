@@ -4,12 +4,18 @@
  * connection table and capture statistics (text_table.c).
  *
  * The tracker calls packet, then that packet's state changes, then its
- * events (tracker.h). The packet line is held until its state changes have
- * arrived, so a line can show "client SYN-SENT -> ESTABLISHED", including
- * two steps from one segment (FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT).
+ * events (tracker.h), and gives no signal when a frame is done; so that live
+ * captures show each packet at once, the line is written when the packet
+ * arrives. Its state columns show "before -> after" for each endpoint, the
+ * "before" coming from a small cache of each connection's last states. A
+ * state change the line did not show (two steps from one segment, as
+ * FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT, or a connection that fell out of
+ * the cache) gets its own indented line.
  *
  * Line layout (time relative to the first packet unless -tt):
- *   0.000012 #1  C 127.0.0.1.48604 < S 127.0.0.1.8079  [S.]  seq 0, ack 1, win 65483, len 0   client SYN-SENT  server LISTEN -> SYN-RECEIVED
+ *   0.000023 #1  C 127.0.0.1.55068  < S 127.0.0.1.9000  [S.]  seq 0, ack 1, win 65483, len 0
+ *       client SYN-SENT -> ESTABLISHED  server LISTEN -> SYN-RECEIVED  opts [mss 65495,...]
+ * (one line; wrapped here). Columns are padded so that lines align.
  * The client is always on the left; the arrow gives the direction.
  * Flag letters are tcpdump's (print-tcp.c): F S R P . U E W in bit order.
  */
@@ -20,7 +26,15 @@
 #include "sink/text_table.h"
 #include "tcplens/sink.h"
 
-#define TL_PEND_CHANGES 8
+/* Last states per connection, direct-mapped by connection number (which
+ * grows by one per connection): bounded memory, exact for the most recent
+ * TL_STATE_CACHE connections. */
+#define TL_STATE_CACHE 16384
+
+typedef struct tl_state_slot {
+    uint32_t conn;              /* 0 = empty */
+    uint8_t st[2];              /* client, server */
+} tl_state_slot;
 
 /* Colours (SGR codes). */
 #define C_SYN "32"
@@ -31,7 +45,6 @@
 #define C_ANALYSIS "31"
 #define C_ERROR "1;31"
 #define C_WARN "33"
-#define C_DIM "2"
 
 typedef struct tl_text_sink {
     FILE *fp;
@@ -40,19 +53,13 @@ typedef struct tl_text_sink {
     bool have_base;
     tl_time base;               /* first timestamp seen: time origin */
 
-    /* the packet line waiting for its state changes */
-    bool pending;
-    uint64_t pend_n;
-    uint32_t pend_conn;
-    tl_tcp_state pend_state[2]; /* client, server after the packet */
-    uint8_t n_changes;
-    tl_state_change changes[TL_PEND_CHANGES];
-    tl_line head;               /* everything before the states */
-    tl_line tail;               /* analysis flags, notes after the states */
-    uint8_t *payload;           /* copy of the captured payload for -x / -A */
-    size_t payload_len, payload_cap;
-    uint32_t payload_total;     /* length on the wire */
-
+    /* what the last packet line showed, to tell which changes it covered */
+    uint64_t last_n;
+    uint32_t last_conn;
+    bool shown[2];              /* a "before -> after" was shown for client, server */
+    tl_tcp_state shown_from[2], shown_to[2];
+    tl_state_slot *cache;       /* NULL when it could not be allocated */
+    uint32_t max_conn;          /* highest connection number seen */
     tl_text_table table;        /* connection rows until the end */
 } tl_text_sink;
 
@@ -196,22 +203,6 @@ static void options_tail(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
     if ((p->opt.present & TL_OPT_SACK) && p->opt.n_sack) sack_blocks(s, l, v);
 }
 
-static void keep_payload(tl_text_sink *s, const tl_packet *p)
-{
-    s->payload_len = 0;
-    s->payload_total = p->payload_len;
-    if (!(s->o.hex || s->o.ascii) || !p->payload || !p->payload_caplen) return;
-    size_t n = p->payload_caplen;
-    if (n > s->payload_cap) {
-        uint8_t *nb = realloc(s->payload, n);
-        if (!nb) return;     /* the dump is left out; the line is still printed */
-        s->payload = nb;
-        s->payload_cap = n;
-    }
-    memcpy(s->payload, p->payload, n);
-    s->payload_len = n;
-}
-
 /* tcpdump -X: offset, 16 bytes in groups of two, then the ASCII column. */
 static void hex_dump(FILE *fp, const uint8_t *b, size_t n)
 {
@@ -255,48 +246,49 @@ static void ascii_dump(FILE *fp, const uint8_t *b, size_t n)
     if (!at_bol) putc_unlocked('\n', fp);
 }
 
-/* One endpoint's state: "client ESTABLISHED" or with the path it took on
- * this packet, "client FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT". */
-static void state_col(tl_text_sink *s, tl_line *l, tl_role ep, tl_tcp_state final)
+/* One endpoint's state: "client ESTABLISHED", or "client SYN-SENT ->
+ * ESTABLISHED" when this packet changed it. */
+static void state_col(tl_text_sink *s, tl_line *l, int ep, bool known, tl_tcp_state before,
+                      tl_tcp_state after)
 {
-    bool first = true;
-    tl_line_str(l, tl_role_name(ep));
-    tl_line_ch(l, ' ');
-    for (unsigned i = 0; i < s->n_changes; i++) {
-        const tl_state_change *c = &s->changes[i];
-        if (c->endpoint != ep) continue;
-        if (first) {
-            tl_line_str(l, tl_tcp_state_name(c->from));
-            first = false;
-        }
+    tl_line_str(l, ep == 0 ? "client " : "server ");
+    s->shown[ep] = known && before != after;
+    s->shown_from[ep] = before;
+    s->shown_to[ep] = after;
+    if (s->shown[ep]) {
+        tl_line_str(l, tl_tcp_state_name(before));
         tl_line_str(l, " -> ");
         tl_line_sgr(l, s->o.color, C_STATE);
-        tl_line_str(l, tl_tcp_state_name(c->to));
+        tl_line_str(l, tl_tcp_state_name(after));
         tl_line_sgr_off(l, s->o.color);
-    }
-    if (first) tl_line_str(l, tl_tcp_state_name(final));
+    } else
+        tl_line_str(l, tl_tcp_state_name(after));
 }
 
-static void flush_pending(tl_text_sink *s)
+/* The states before this packet; false when unknown (cache collision). */
+static bool states_before(tl_text_sink *s, uint32_t conn, tl_tcp_state after[2], tl_tcp_state before[2])
 {
-    if (!s->pending) return;
-    s->pending = false;
-    tl_line *l = &s->head;
-    /* the server column stays aligned unless the client's path is long */
-    size_t start = l->vis;
-    state_col(s, l, TL_ROLE_CLIENT, s->pend_state[0]);
-    tl_line_pad(l, start + 20, 2);
-    state_col(s, l, TL_ROLE_SERVER, s->pend_state[1]);
-    tl_line_raw(l, s->tail.s, s->tail.len, s->tail.vis);
-    tl_line_ch(l, '\n');
-    tl_line_write(l, s->fp);
-    if (s->payload_len) {
-        if (s->o.hex) hex_dump(s->fp, s->payload, s->payload_len);
-        else ascii_dump(s->fp, s->payload, s->payload_len);
-        if (s->payload_len < s->payload_total)
-            fprintf(s->fp, "\t(%zu of %u payload bytes captured)\n", s->payload_len, s->payload_total);
+    bool known = false;
+    if (conn && conn > s->max_conn) {
+        /* a new connection: the tracker starts both endpoints UNKNOWN */
+        before[0] = before[1] = TL_ST_UNKNOWN;
+        s->max_conn = conn;
+        known = true;
+    } else if (conn && s->cache) {
+        tl_state_slot *sl = &s->cache[conn % TL_STATE_CACHE];
+        if (sl->conn == conn) {
+            before[0] = (tl_tcp_state)sl->st[0];
+            before[1] = (tl_tcp_state)sl->st[1];
+            known = true;
+        }
     }
-    s->payload_len = 0;
+    if (conn && s->cache) {
+        tl_state_slot *sl = &s->cache[conn % TL_STATE_CACHE];
+        sl->conn = conn;
+        sl->st[0] = (uint8_t)after[0];
+        sl->st[1] = (uint8_t)after[1];
+    }
+    return known && conn;
 }
 
 /* A frame that is not a TCP segment but is worth a line. */
@@ -330,7 +322,6 @@ static void odd_frame(tl_text_sink *s, const tl_pkt_view *v)
 static void on_packet(void *ctx, const tl_pkt_view *v)
 {
     tl_text_sink *s = ctx;
-    flush_pending(s);
     if (!v->frame) return;
     if (!s->have_base) {
         s->base = v->frame->ts;
@@ -344,9 +335,8 @@ static void on_packet(void *ctx, const tl_pkt_view *v)
     if (!v->pkt) return;
 
     const tl_packet *p = v->pkt;
-    tl_line *l = &s->head;
+    tl_line line, *l = &line;
     tl_line_reset(l);
-    tl_line_reset(&s->tail);
     stamp(s, l, v->frame->ts);
     conn_col(l, v->conn);
 
@@ -374,41 +364,68 @@ static void on_packet(void *ctx, const tl_pkt_view *v)
     flags_col(s, l, p->flags);
     seq_col(s, l, v);
 
-    options_tail(s, &s->tail, v);
+
+    /* the state columns stay aligned unless the client's column is long */
+    tl_tcp_state after[2] = {v->client_state, v->server_state};
+    tl_tcp_state before[2] = {TL_ST_UNKNOWN, TL_ST_UNKNOWN};
+    bool known = states_before(s, v->conn, after, before);
+    size_t start2 = l->vis;
+    state_col(s, l, 0, known, before[0], after[0]);
+    tl_line_pad(l, start2 + 20, 2);
+    state_col(s, l, 1, known, before[1], after[1]);
+    s->last_n = v->frame->n;
+    s->last_conn = v->conn;
+
+    options_tail(s, l, v);
     for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++) {
-        tl_line_str(&s->tail, " ");
-        tl_line_sgr(&s->tail, s->o.color, C_ANALYSIS);
-        tl_line_ch(&s->tail, '[');
-        tl_line_str(&s->tail, tl_event_name(v->analysis[i]));
-        tl_line_ch(&s->tail, ']');
-        tl_line_sgr_off(&s->tail, s->o.color);
+        tl_line_str(l, " ");
+        tl_line_sgr(l, s->o.color, C_ANALYSIS);
+        tl_line_ch(l, '[');
+        tl_line_str(l, tl_event_name(v->analysis[i]));
+        tl_line_ch(l, ']');
+        tl_line_sgr_off(l, s->o.color);
     }
     if (p->cksum_status == TL_CKSUM_BAD || v->skipped) {
-        tl_line_sgr(&s->tail, s->o.color, C_WARN);
-        tl_line_str(&s->tail, p->cksum_status == TL_CKSUM_BAD ? " [bad checksum" : " [");
-        tl_line_str(&s->tail, v->skipped ? (p->cksum_status == TL_CKSUM_BAD ? ", ignored]" : "ignored]") : "]");
-        tl_line_sgr_off(&s->tail, s->o.color);
+        tl_line_sgr(l, s->o.color, C_WARN);
+        tl_line_str(l, p->cksum_status == TL_CKSUM_BAD ? " [bad checksum" : " [");
+        tl_line_str(l, v->skipped ? (p->cksum_status == TL_CKSUM_BAD ? ", ignored]" : "ignored]") : "]");
+        tl_line_sgr_off(l, s->o.color);
     }
+    tl_line_ch(l, '\n');
+    tl_line_write(l, s->fp);
 
-    s->pending = true;
-    s->pend_n = v->frame->n;
-    s->pend_conn = v->conn;
-    s->pend_state[0] = v->client_state;
-    s->pend_state[1] = v->server_state;
-    s->n_changes = 0;
-    keep_payload(s, p);
+    if ((s->o.hex || s->o.ascii) && p->payload && p->payload_caplen) {
+        if (s->o.hex) hex_dump(s->fp, p->payload, p->payload_caplen);
+        else ascii_dump(s->fp, p->payload, p->payload_caplen);
+        if (p->payload_caplen < p->payload_len)
+            fprintf(s->fp, "\t(%u of %u payload bytes captured)\n", p->payload_caplen, p->payload_len);
+    }
 }
 
 static void on_state(void *ctx, const tl_state_change *c)
 {
     tl_text_sink *s = ctx;
     if (s->o.quiet || s->o.conns_only) return;
-    if (s->pending && c->n == s->pend_n && c->conn == s->pend_conn && s->n_changes < TL_PEND_CHANGES) {
-        s->changes[s->n_changes++] = *c;
+    if (c->n && c->n == s->last_n && c->conn == s->last_conn &&
+        (c->endpoint == TL_ROLE_CLIENT || c->endpoint == TL_ROLE_SERVER)) {
+        int ep = c->endpoint == TL_ROLE_CLIENT ? 0 : 1;
+        if (s->shown[ep] && s->shown_from[ep] == c->from && s->shown_to[ep] == c->to) return;
+        /* a step the packet line did not show: on its own line, below it */
+        tl_line l;
+        tl_line_reset(&l);
+        tl_line_str(&l, "     ");
+        tl_line_str(&l, tl_role_name(c->endpoint));
+        tl_line_ch(&l, ' ');
+        tl_line_str(&l, tl_tcp_state_name(c->from));
+        tl_line_str(&l, " -> ");
+        tl_line_sgr(&l, s->o.color, C_STATE);
+        tl_line_str(&l, tl_tcp_state_name(c->to));
+        tl_line_sgr_off(&l, s->o.color);
+        tl_line_ch(&l, '\n');
+        tl_line_write(&l, s->fp);
         return;
     }
-    /* a change with no packet line to carry it (e.g. a timeout at the end) */
-    flush_pending(s);
+    /* a change with no packet line (e.g. a timeout): time and connection too */
     tl_line l;
     tl_line_reset(&l);
     stamp(s, &l, c->ts);
@@ -429,7 +446,6 @@ static void on_event(void *ctx, const tl_event *e)
 {
     tl_text_sink *s = ctx;
     if (s->o.conns_only) return;
-    flush_pending(s);
     tl_line l;
     tl_line_reset(&l);
     if (s->o.quiet) {
@@ -455,7 +471,6 @@ static void on_event(void *ctx, const tl_event *e)
 static void on_conn(void *ctx, const tl_conn_record *r)
 {
     tl_text_sink *s = ctx;
-    flush_pending(s);
     if (s->o.conns_only) {
         tl_text_table_print_row(&s->table, s->fp, r);
         return;
@@ -466,7 +481,6 @@ static void on_conn(void *ctx, const tl_conn_record *r)
 static void on_error(void *ctx, const tl_error_record *e)
 {
     tl_text_sink *s = ctx;
-    flush_pending(s);
     tl_line l;
     tl_line_reset(&l);
     tl_line_sgr(&l, s->o.color, C_ERROR);
@@ -483,7 +497,6 @@ static void on_error(void *ctx, const tl_error_record *e)
 static void on_finish(void *ctx, const tl_stats *st)
 {
     tl_text_sink *s = ctx;
-    flush_pending(s);
     if (!s->o.conns_only) {
         if (!s->o.quiet) tl_text_table_dump(&s->table, s->fp);
         tl_text_stats(s->fp, st);
@@ -494,9 +507,8 @@ static void on_finish(void *ctx, const tl_stats *st)
 static void on_free(void *ctx)
 {
     tl_text_sink *s = ctx;
-    flush_pending(s);
     tl_text_table_release(&s->table);
-    free(s->payload);
+    free(s->cache);
     free(s);
 }
 
@@ -519,6 +531,7 @@ int tl_sink_text_new(tl_sink *out, FILE *fp, const tl_output_opts *o)
     if (o) s->o = *o;
     s->digits = s->o.ts_digits > 0 && s->o.ts_digits <= 9 ? s->o.ts_digits : 6;
     tl_text_table_init(&s->table);
+    s->cache = calloc(TL_STATE_CACHE, sizeof *s->cache);   /* optional: NULL only loses "before" */
     out->ops = &tl_text_ops;
     out->ctx = s;
     return TL_OK;
