@@ -3,10 +3,13 @@
  * tracefs instance, or, where tracefs is out of reach, differences between
  * sock_diag snapshots taken every few milliseconds.
  *
- * The kernel moves a socket entering TIME-WAIT to TCP_CLOSE (tcp_time_wait()
- * hands the connection to a timewait socket, which has no tracepoint), so a
- * FIN-WAIT-1/FIN-WAIT-2/CLOSING -> CLOSE event is checked against sock_diag
- * and reported as -> TIME-WAIT when a timewait socket holds the 4-tuple.
+ * The kernel moves a socket entering TIME-WAIT to TCP_CLOSE: tcp_time_wait()
+ * hands the connection to a timewait socket, which has no tracepoint. So a
+ * FIN-WAIT-1/FIN-WAIT-2/CLOSING -> CLOSE event is checked against sock_diag:
+ * a timewait socket in TIME-WAIT makes it "-> TIME-WAIT"; one still in
+ * FIN-WAIT-2 (an orphaned socket, e.g. its process exited or was killed,
+ * waiting for the peer's FIN) means the socket did not close at all, and it
+ * is watched through sock_diag until it reaches TIME-WAIT or goes away.
  */
 #include "lab/kstate.h"
 
@@ -28,8 +31,13 @@
 #include <unistd.h>
 
 #define EVENT_DIR "events/sock/inet_sock_set_state"
+#define KS_TCP_FIN_WAIT1 4
+#define KS_TCP_FIN_WAIT2 5
 #define KS_TCP_TIME_WAIT 6
 #define KS_TCP_CLOSE 7
+#define KS_TCP_CLOSING 11
+#define MAX_WATCH 64
+#define WATCH_MS 5
 
 struct tl_kstate {
     tl_kstate_config cfg;
@@ -42,6 +50,9 @@ struct tl_kstate {
     char instance[512];
     int pipe_fd;
     int64_t mono_to_real_ns;   /* trace clock "mono" + this = CLOCK_REALTIME */
+    tl_kstate_event watch[MAX_WATCH];   /* orphans in FIN-WAIT-2 timewait sockets */
+    int nwatch;
+    int64_t last_watch_ns;
     /* sock_diag polling: previous snapshot per namespace, sorted */
     tl_sockdiag_entry *prev[TL_KSTATE_MAX_NS];
     size_t nprev[TL_KSTATE_MAX_NS];
@@ -171,25 +182,58 @@ static int diag_fd(const tl_kstate *k, int i)
     return k->cfg.n_diag_fds > 0 ? k->cfg.diag_fds[i] : k->own_diag_fd;
 }
 
-/* Does a timewait socket hold this 4-tuple in one of our namespaces? */
-static bool in_time_wait(tl_kstate *k, const tl_kstate_event *ev)
+/* The kernel state of the timewait socket holding ev's 4-tuple (FIN_WAIT2 or
+ * TIME_WAIT as inet_diag reports tw_substate), 0 when there is none. */
+static int timewait_state(tl_kstate *k, const tl_kstate_event *ev, int *ns)
 {
     tl_sockdiag_filter f = { .family = ev->local.family == 6 ? AF_INET6 : AF_INET,
-                             .port = ev->lport, .states = 1u << KS_TCP_TIME_WAIT };
+                             .port = ev->lport,
+                             .states = 1u << KS_TCP_TIME_WAIT | 1u << KS_TCP_FIN_WAIT2 };
     char err[TL_ERRBUF_SIZE];
     for (int i = 0; i < ndiag(k); i++) {
         tl_sockdiag_entry *e;
         size_t n;
         if (tl_sockdiag_snapshot(diag_fd(k, i), &f, &e, &n, err) < 0) continue;
-        bool hit = false;
-        for (size_t j = 0; j < n && !hit; j++)
-            hit = e[j].lport == ev->lport && e[j].rport == ev->rport &&
-                  memcmp(e[j].local.bytes, ev->local.bytes, 16) == 0 &&
-                  memcmp(e[j].remote.bytes, ev->remote.bytes, 16) == 0;
+        int st = 0;
+        for (size_t j = 0; j < n && !st; j++)
+            if (e[j].lport == ev->lport && e[j].rport == ev->rport &&
+                memcmp(e[j].local.bytes, ev->local.bytes, 16) == 0 &&
+                memcmp(e[j].remote.bytes, ev->remote.bytes, 16) == 0)
+                st = e[j].kstate;
         tl_sockdiag_free(e);
-        if (hit) return true;
+        if (st) {
+            *ns = i;
+            return st;
+        }
     }
-    return false;
+    return 0;
+}
+
+static void set_to(tl_kstate_event *ev, int kto)
+{
+    ev->kto = kto;
+    ev->to = tl_sockdiag_state(kto);
+}
+
+/* Follows orphaned FIN-WAIT-2 sockets the tracepoint no longer sees. */
+static void check_watch(tl_kstate *k)
+{
+    for (int i = 0; i < k->nwatch;) {
+        tl_kstate_event ev = k->watch[i];
+        int ns = ev.ns;
+        int st = timewait_state(k, &ev, &ns);
+        if (st == KS_TCP_FIN_WAIT2) {
+            i++;
+            continue;
+        }
+        ev.ts = ns_to_time(clock_ns(CLOCK_REALTIME));
+        ev.kfrom = KS_TCP_FIN_WAIT2;
+        ev.from = TL_ST_FIN_WAIT_2;
+        set_to(&ev, st ? st : KS_TCP_CLOSE);
+        ev.source = TL_KSTATE_SOCK_DIAG;   /* seen by sock_diag, not the tracepoint */
+        k->cb(k->ud, &ev);
+        k->watch[i] = k->watch[--k->nwatch];
+    }
 }
 
 /* ---- tracepoint ---------------------------------------------------------- */
@@ -316,10 +360,16 @@ static void tracepoint_line(tl_kstate *k, const char *line)
     if (!wanted(k, &ev.local, ev.lport, ev.rport)) return;
     int64_t ns = ev.ts.sec * 1000000000 + ev.ts.nsec + k->mono_to_real_ns;
     ev.ts = ns_to_time(ns);
-    if (ev.kto == KS_TCP_CLOSE &&
-        (ev.kfrom == 4 || ev.kfrom == 5 || ev.kfrom == 11) && in_time_wait(k, &ev)) {
-        ev.kto = KS_TCP_TIME_WAIT;
-        ev.to = TL_ST_TIME_WAIT;
+    if (ev.kto == KS_TCP_CLOSE && (ev.kfrom == KS_TCP_FIN_WAIT1 ||
+                                   ev.kfrom == KS_TCP_FIN_WAIT2 || ev.kfrom == KS_TCP_CLOSING)) {
+        int st = timewait_state(k, &ev, &ev.ns);
+        if (st == KS_TCP_FIN_WAIT2) {
+            set_to(&ev, KS_TCP_FIN_WAIT2);
+            if (k->nwatch < MAX_WATCH) k->watch[k->nwatch++] = ev;
+            if (ev.kfrom == KS_TCP_FIN_WAIT2) return;   /* still FIN-WAIT-2: no change */
+        } else if (st == KS_TCP_TIME_WAIT) {
+            set_to(&ev, KS_TCP_TIME_WAIT);
+        }
     }
     k->cb(k->ud, &ev);
 }
@@ -331,7 +381,12 @@ static void *tracepoint_thread(void *arg)
     size_t have = 0;
     struct pollfd pfd = { .fd = k->pipe_fd, .events = POLLIN };
     while (!k->stop) {
-        if (poll(&pfd, 1, 50) <= 0) continue;
+        int ready = poll(&pfd, 1, k->nwatch ? WATCH_MS : 50);
+        if (k->nwatch && clock_ns(CLOCK_MONOTONIC) - k->last_watch_ns >= WATCH_MS * 1000000) {
+            check_watch(k);
+            k->last_watch_ns = clock_ns(CLOCK_MONOTONIC);
+        }
+        if (ready <= 0) continue;
         ssize_t r = read(k->pipe_fd, buf + have, sizeof buf - 1 - have);
         if (r <= 0) continue;
         have += (size_t)r;

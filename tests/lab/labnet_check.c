@@ -138,6 +138,7 @@ typedef struct conn_args {
     int ready[2];   /* server -> parent: listening */
     int go[2];      /* parent -> server: close now (simultaneous close) */
     bool simultaneous;
+    unsigned pace_ms;   /* pause between steps, so that sock_diag polling sees each state */
 } conn_args;
 
 /* Server: accept, read "hello world", answer "ok", wait for EOF, close. */
@@ -157,12 +158,14 @@ static int server_main(void *p)
     ssize_t r = recv(c, buf, sizeof buf, 0);
     if (r != 11 || memcmp(buf, "hello world", 11) != 0) return 13;
     if (send(c, "ok", 2, 0) != 2) return 14;
+    usleep(a->pace_ms * 1000);
     if (a->simultaneous) {
         char g;
         if (read(a->go[0], &g, 1) != 1) return 15;   /* client's FIN is held by now */
     } else if (recv(c, buf, sizeof buf, 0) != 0) {
         return 16;                                   /* expected EOF */
     }
+    usleep(a->pace_ms * 1000);   /* client in FIN-WAIT-2, server in CLOSE-WAIT */
     close(c);
     close(s);
     return 0;
@@ -177,9 +180,11 @@ static int client_main(void *p)
     socklen_t sl;
     make_addr(a->family, TL_LAB_SERVER, a->port, &ss, &sl);
     if (connect(s, (struct sockaddr *)&ss, sl) < 0) return 20;
+    usleep(a->pace_ms * 1000);
     if (send(s, "hello world", 11, 0) != 11) return 21;
     char buf[8];
     if (recv(s, buf, sizeof buf, 0) != 2) return 22;
+    usleep(a->pace_ms * 1000);
     close(s);
     return 0;
 }
@@ -214,9 +219,11 @@ static tl_tcp_state diag_state(tl_lab_net *net, tl_lab_side side, uint16_t port,
     return st;
 }
 
-static void run_connection(tl_lab_net *net, int family, uint16_t port, bool simultaneous)
+static void run_connection(tl_lab_net *net, int family, uint16_t port, bool simultaneous,
+                           unsigned pace_ms)
 {
-    conn_args a = { .family = family, .port = port, .simultaneous = simultaneous };
+    conn_args a = { .family = family, .port = port, .simultaneous = simultaneous,
+                    .pace_ms = pace_ms };
     if (pipe(a.ready) < 0 || pipe(a.go) < 0) exit(1);
     pid_t srv = spawn(net, TL_LAB_SERVER, server_main, &a);
     char r;
@@ -291,7 +298,7 @@ typedef struct states_ctx {
 static void connect_during_follow(void *p)
 {
     states_ctx *c = p;
-    run_connection(c->net, AF_INET, c->port, false);
+    run_connection(c->net, AF_INET, c->port, false, 100);
 }
 
 static int listen_forever(void *p)
@@ -332,12 +339,18 @@ static void check_states(tl_lab_net *net, const char *tcplens)
     char *argv3[] = { (char *)tcplens, "states", "--follow", "--json", "--port", "7002", NULL };
     rc = exec_states(net, TL_LAB_CLIENT, tcplens, argv3, out, sizeof out, 300,
                      connect_during_follow, &c);
-    CHECK(rc == 0 && strstr(out, "\"to\":\"SYN-SENT\"") && strstr(out, "\"to\":\"ESTABLISHED\"") &&
-          strstr(out, "\"to\":\"TIME-WAIT\""),
-          "tcplens states --follow reports SYN-SENT, ESTABLISHED, TIME-WAIT (exit %d):\n%s", rc,
-          out);
-    printf("# states --follow source: %s\n",
-           strstr(out, "\"source\":\"tracepoint\"") ? "tracepoint" : "sock_diag");
+    /* Each step is paced (100 ms) so that sock_diag polling sees the lasting
+     * states; SYN-SENT lasts one round trip, which only the tracepoint sees. */
+    bool tp = strstr(out, "\"source\":\"tracepoint\"") != NULL;
+    CHECK(rc == 0 && strstr(out, "\"to\":\"ESTABLISHED\"") && strstr(out, "\"to\":\"FIN-WAIT-2\"") &&
+          strstr(out, "\"to\":\"TIME-WAIT\"") && strstr(out, "\"local\":\"192.0.2.1:"),
+          "tcplens states --follow in the client namespace reports ESTABLISHED, FIN-WAIT-2, "
+          "TIME-WAIT (exit %d):\n%s", rc, out);
+    if (tp)
+        CHECK(strstr(out, "\"from\":\"CLOSED\",\"to\":\"SYN-SENT\"") &&
+              strstr(out, "\"from\":\"SYN-SENT\",\"to\":\"ESTABLISHED\""),
+              "the tracepoint also shows CLOSED -> SYN-SENT -> ESTABLISHED");
+    printf("# states --follow source: %s\n", tp ? "tracepoint" : "sock_diag");
 }
 
 int main(int argc, char **argv)
@@ -390,7 +403,7 @@ int main(int argc, char **argv)
     CHECK(diag_state(net, TL_LAB_SERVER, 6001, true) == TL_ST_UNKNOWN,
           "the server namespace starts without sockets on port 6001");
 
-    run_connection(net, AF_INET, 6001, false);
+    run_connection(net, AF_INET, 6001, false, 0);
     CHECK(count_seen(4, TL_WIRE_C2S, TL_TH_SYN | TL_TH_ACK, TL_TH_SYN, -1, TL_WIRE_DROPPED) == 1,
           "IPv4: the wire dropped the first SYN");
     CHECK(count_seen(4, TL_WIRE_C2S, TL_TH_SYN | TL_TH_ACK, TL_TH_SYN, -1, TL_WIRE_FORWARDED) == 1,
@@ -404,7 +417,7 @@ int main(int argc, char **argv)
     CHECK(count_seen(4, TL_WIRE_C2S, TL_TH_FIN, TL_TH_FIN, -1, -1) == 1, "IPv4: FIN from the client");
     CHECK(count_seen(4, TL_WIRE_S2C, TL_TH_FIN, TL_TH_FIN, -1, -1) == 1, "IPv4: FIN from the server");
 
-    run_connection(net, AF_INET6, 6002, false);
+    run_connection(net, AF_INET6, 6002, false, 0);
     CHECK(count_seen(6, TL_WIRE_C2S, TL_TH_SYN | TL_TH_ACK, TL_TH_SYN, -1, -1) == 1,
           "IPv6: one SYN (the drop rule fired once only)");
     CHECK(count_seen(6, TL_WIRE_S2C, TL_TH_SYN | TL_TH_ACK, TL_TH_SYN | TL_TH_ACK, -1, -1) == 1,
@@ -416,7 +429,7 @@ int main(int argc, char **argv)
           "IPv6: FIN both ways");
 
     /* Third connection: the client's FIN is held until the server's FIN passed. */
-    run_connection(net, AF_INET, 6003, true);
+    run_connection(net, AF_INET, 6003, true, 0);
 
     if (tcplens && access(tcplens, X_OK) == 0) check_states(net, tcplens);
     else printf("# tcplens binary not given or missing: states not checked\n");
