@@ -5,7 +5,7 @@
 #
 # Runs the tcpgen scenarios (build/tests/tools/tcpgen, or $TCPGEN) over
 # 127.0.0.1 and ::1 inside a private network namespace (unshare -n as root,
-# unshare -rn otherwise), each recorded by tcpdump on lo, plus: nanosecond
+# a user namespace otherwise), each recorded by tcpdump on lo, plus: nanosecond
 # timestamps, a 96-byte snap length, `-i any` in SLL2 and SLL, a veth pair
 # between two namespaces (real Ethernet MACs, MTU 1500) and a pcapng with two
 # interfaces of different link types. Writes OUTDIR/*.pcap, *.pcapng and
@@ -26,17 +26,20 @@ if [ "${1:-}" != --inside ]; then
     for tool in tcpdump unshare ip mergecap; do
         command -v "$tool" >/dev/null || { echo "make-captures: $tool is not installed"; exit 77; }
     done
+    # Not root: a user namespace that maps the caller's own uid and keeps
+    # the namespace's capabilities as ambient ones, so tcpdump can capture
+    # without trying to drop root to a user that is not mapped there.
     if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
-        ns_flags=-n
-    elif unshare -rn true 2>/dev/null; then
-        ns_flags=-rn
+        set -- -n
+    elif unshare -n --map-current-user --keep-caps true 2>/dev/null; then
+        set -- -n --map-current-user --keep-caps
     else
-        echo "make-captures: cannot create a network namespace (not root and unshare -rn is refused)"
+        echo "make-captures: cannot create a network namespace (not root, and unshare -n --map-current-user --keep-caps is refused)"
         exit 77
     fi
     # Everything below runs in the new namespace: it and all its interfaces
     # vanish when the last process in it exits, whatever happens.
-    exec unshare "$ns_flags" -- bash "$0" --inside "$out" "$tcpgen"
+    exec unshare "$@" -- bash "$0" --inside "$out" "$tcpgen"
 fi
 
 out=$2
@@ -64,7 +67,9 @@ zopt=()
 start_capture() {
     cur=$1; local iface=$2
     shift 2
-    tcpdump -i "$iface" -n -U --immediate-mode "${zopt[@]}" "$@" -w "$out/$cur" \
+    : >"$logdir/$cur.err"
+    # -B: a 32 MiB ring, so 64 KiB loopback segments in bulk are not dropped.
+    tcpdump -i "$iface" -n -U --immediate-mode -B 32768 "${zopt[@]}" "$@" -w "$out/$cur" \
         2>"$logdir/$cur.err" &
     tdpid=$!
     local i=0
@@ -141,7 +146,7 @@ describe any-sll.pcap LINUX_SLL "-i any: unread v4, shutdown v6"
 
 # 5. A veth pair between this namespace (client, 192.0.2.1, 2001:db8::1) and
 # a second one (server, 192.0.2.2, 2001:db8::2): real MACs, MTU 1500.
-unshare -n sleep 600 &
+unshare -n sleep 300 &
 nspid=$!
 for _ in $(seq 100); do
     [ "$(readlink "/proc/$nspid/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
@@ -157,10 +162,8 @@ nsenter --net="/proc/$nspid/ns/net" sh -c '
     ip addr add 192.0.2.2/24 dev tlg1 &&
     ip -6 addr add 2001:db8::2/64 dev tlg1 nodad &&
     ip link set tlg1 up'
-# Neighbour discovery happens before the capture, so it holds only TCP... and
-# any ARP/ND refresh, which the comparison ignores as non-TCP.
-ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1 || true
-ping -6 -c 1 -W 2 2001:db8::2 >/dev/null 2>&1 || true
+# ARP and neighbour discovery happen inside the capture: non-TCP frames that
+# tcplens must count and skip.
 start_capture veth.pcap tlg0
 gen -S "/proc/$nspid/ns/net" normal 192.0.2.2 8240
 gen -S "/proc/$nspid/ns/net" rst 2001:db8::2 8241
