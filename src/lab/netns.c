@@ -452,7 +452,7 @@ int tl_lab_net_open(tl_lab_net **out, char *errbuf)
         n->ns_fd[side] = job.out_ns_fd;
         n->port[side] = job.port;
         n->link = job.link;
-        if (e == -EPERM && job.ns_fd < 0 && n->ns_fd[side] < 0) {
+        if (e == -EPERM && n->ns_fd[side] < 0) {   /* unshare(CLONE_NEWNET) refused */
             err = tl_err(errbuf, TL_EPERM, "lab network: cannot create a network namespace "
                          "(%s); run `sudo tcplens lab` or allow user namespaces", job.why);
             goto fail;

@@ -6,11 +6,11 @@
  */
 #include "lab/wire.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -370,7 +370,8 @@ static void *wire_thread(void *arg)
     };
     for (;;) {
         int r = poll(pfd, 3, next_timeout_ms(w));
-        if (r < 0 && errno != EINTR) {
+        if (r < 0) {
+            if (errno == EINTR) continue;
             stat_add(w, &w->stats.errors);
             break;
         }

@@ -1,12 +1,18 @@
 /* test_wire_rules.c -- the lab wire's packet classification and rule
  * decisions (src/lab/wire.c), without namespaces: hand-built IPv4/IPv6 TCP
- * packets go through tl_wire_parse(), tl_wire_decide() and tl_wire_passed().
+ * packets go through tl_wire_parse(), tl_wire_decide() and tl_wire_passed(),
+ * and through the relay itself with SOCK_SEQPACKET socketpairs standing in
+ * for the two TUN devices (same read/write of whole packets).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -275,6 +281,160 @@ static void hold_is_released_by_its_rule_then_spent(void **state)
     assert_int_equal(st.matched[0], 3);
 }
 
+/* ---- the relay over socketpairs ---- */
+
+typedef struct relay {
+    int c[2], s[2];   /* [0] is the wire's port, [1] plays the host's kernel */
+    tl_wire *w;
+    pthread_mutex_t lock;
+    tl_wire_packet seen[16];
+    int nseen;
+} relay;
+
+static void relay_cb(void *ud, const tl_wire_packet *p)
+{
+    relay *r = ud;
+    pthread_mutex_lock(&r->lock);
+    if (r->nseen < 16) {
+        r->seen[r->nseen] = *p;
+        r->seen[r->nseen].data = NULL;
+        r->nseen++;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void relay_open(relay *r, const tl_wire_rule *rules, size_t n)
+{
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->lock, NULL);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, r->c), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, r->s), 0);
+    tl_wire_port cp = { .fd = r->c[0], .kind = TL_WIRE_LINK_TUN };
+    tl_wire_port sp = { .fd = r->s[0], .kind = TL_WIRE_LINK_TUN };
+    char err[TL_ERRBUF_SIZE];
+    assert_int_equal(tl_wire_new(&r->w, &cp, &sp, rules, n, relay_cb, r, err), 0);
+    assert_int_equal(tl_wire_start(r->w, err), 0);
+}
+
+static void relay_close(relay *r)
+{
+    tl_wire_free(r->w);
+    for (int i = 0; i < 2; i++) {
+        close(r->c[i]);
+        close(r->s[i]);
+    }
+    pthread_mutex_destroy(&r->lock);
+}
+
+/* Sends an IPv4 TCP packet whose payload length tags it. */
+static void host_send(int fd, uint8_t flags, uint16_t tag)
+{
+    uint8_t b[128];
+    size_t n = ipv4_tcp(b, flags, tag, 5);
+    assert_int_equal(write(fd, b, n), (ssize_t)n);
+}
+
+/* Tag of the next packet delivered to a host within ms, -1 if none. */
+static int host_recv(int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    if (poll(&p, 1, ms) <= 0) return -1;
+    uint8_t b[256];
+    ssize_t n = read(fd, b, sizeof b);
+    tl_wire_pkt_info in;
+    if (n <= 0 || !tl_wire_parse(b, (size_t)n, &in)) return -1;
+    return (int)in.payload_len;
+}
+
+static void relay_reorder_swaps_a_packet_with_the_next(void **state)
+{
+    (void)state;
+    tl_wire_rule r = { .dir = TL_WIRE_C2S, .payload = 1, .first = 1, .count = 1,
+                       .action = TL_WIRE_REORDER };
+    relay rl;
+    relay_open(&rl, &r, 1);
+    host_send(rl.c[1], TL_TH_ACK, 1);
+    host_send(rl.c[1], TL_TH_ACK, 2);
+    assert_int_equal(host_recv(rl.s[1], 1000), 2);
+    assert_int_equal(host_recv(rl.s[1], 1000), 1);
+    relay_close(&rl);
+}
+
+static void relay_delay_lets_later_packets_overtake(void **state)
+{
+    (void)state;
+    tl_wire_rule r = { .dir = TL_WIRE_C2S, .payload = 1, .first = 1, .count = 1,
+                       .action = TL_WIRE_DELAY, .delay_ms = 80 };
+    relay rl;
+    relay_open(&rl, &r, 1);
+    host_send(rl.c[1], TL_TH_ACK, 1);
+    host_send(rl.c[1], TL_TH_ACK, 2);
+    assert_int_equal(host_recv(rl.s[1], 1000), 2);
+    assert_int_equal(host_recv(rl.s[1], 20), -1);   /* still on the wire */
+    assert_int_equal(host_recv(rl.s[1], 1000), 1);
+    tl_wire_stop(rl.w);
+    assert_int_equal(rl.nseen, 2);
+    const tl_wire_packet *late = rl.seen[0].n == 1 ? &rl.seen[0] : &rl.seen[1];
+    assert_int_equal(late->action, TL_WIRE_DELAY);
+    assert_true(tl_time_diff(late->ts_in, late->ts_out) >= 0.075);
+    relay_close(&rl);
+}
+
+static void relay_hold_waits_for_the_other_sides_fin(void **state)
+{
+    (void)state;
+    tl_wire_rule r[2] = {
+        { .dir = TL_WIRE_C2S, .flags_mask = TL_TH_FIN, .flags_value = TL_TH_FIN,
+          .payload = -1, .action = TL_WIRE_HOLD, .release_on = 1, .max_hold_ms = 5000 },
+        { .dir = TL_WIRE_S2C, .flags_mask = TL_TH_FIN, .flags_value = TL_TH_FIN,
+          .payload = -1, .first = 1, .count = 1, .action = TL_WIRE_PASS },
+    };
+    relay rl;
+    relay_open(&rl, r, 2);
+    host_send(rl.c[1], TL_TH_FIN | TL_TH_ACK, 7);
+    assert_int_equal(host_recv(rl.s[1], 150), -1);    /* held */
+    host_send(rl.s[1], TL_TH_FIN | TL_TH_ACK, 9);
+    assert_int_equal(host_recv(rl.c[1], 1000), 9);    /* the server's FIN passes */
+    assert_int_equal(host_recv(rl.s[1], 1000), 7);    /* and releases the client's */
+    host_send(rl.c[1], TL_TH_FIN | TL_TH_ACK, 8);     /* the hold is spent */
+    assert_int_equal(host_recv(rl.s[1], 1000), 8);
+    relay_close(&rl);
+}
+
+static void relay_drop_reports_the_lost_packet(void **state)
+{
+    (void)state;
+    tl_wire_rule r = { .dir = TL_WIRE_S2C, .payload = -1, .first = 1, .count = 1,
+                       .action = TL_WIRE_DROP };
+    relay rl;
+    relay_open(&rl, &r, 1);
+    host_send(rl.s[1], TL_TH_ACK, 3);
+    host_send(rl.s[1], TL_TH_ACK, 4);
+    assert_int_equal(host_recv(rl.c[1], 1000), 4);
+    assert_int_equal(host_recv(rl.c[1], 50), -1);
+    tl_wire_stop(rl.w);
+    assert_int_equal(rl.nseen, 2);
+    assert_int_equal(rl.seen[0].fate, TL_WIRE_DROPPED);
+    assert_int_equal(rl.seen[0].dir, TL_WIRE_S2C);
+    assert_int_equal(rl.seen[1].fate, TL_WIRE_FORWARDED);
+    tl_wire_stats st;
+    tl_wire_stats_get(rl.w, &st);
+    assert_int_equal(st.dropped, 1);
+    assert_int_equal(st.forwarded, 1);
+    relay_close(&rl);
+}
+
+static void wire_new_rejects_hold_without_a_releasing_rule(void **state)
+{
+    (void)state;
+    tl_wire_rule r = { .action = TL_WIRE_HOLD, .release_on = 3 };
+    tl_wire_port p = { .fd = 0 };
+    tl_wire *w = NULL;
+    char err[TL_ERRBUF_SIZE];
+    assert_int_equal(tl_wire_new(&w, &p, &p, &r, 1, NULL, NULL, err), TL_EINVAL);
+    assert_null(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +454,11 @@ int main(void)
         cmocka_unit_test(decide_first_rule_in_window_wins_but_all_count),
         cmocka_unit_test(decide_non_tcp_matches_only_wildcard_rules),
         cmocka_unit_test(hold_is_released_by_its_rule_then_spent),
+        cmocka_unit_test(relay_reorder_swaps_a_packet_with_the_next),
+        cmocka_unit_test(relay_delay_lets_later_packets_overtake),
+        cmocka_unit_test(relay_hold_waits_for_the_other_sides_fin),
+        cmocka_unit_test(relay_drop_reports_the_lost_packet),
+        cmocka_unit_test(wire_new_rejects_hold_without_a_releasing_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
