@@ -280,7 +280,8 @@ static void remove_stale_instances(const char *root)
         char *end;
         if (strncmp(de->d_name, "tcplens-", 8) != 0) continue;
         pid = strtol(de->d_name + 8, &end, 10);
-        if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        if ((*end && *end != '.') || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
         char p[600];
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
         (void)rmdir(p);
@@ -311,8 +312,11 @@ static int tracepoint_open(tl_kstate *k)
         return -1;
     }
     remove_stale_instances(root);
-    snprintf(k->instance, sizeof k->instance, "%s/instances/tcplens-%d", root, (int)getpid());
-    if (mkdir(k->instance, 0700) < 0 && errno != EEXIST) {
+    /* "tcplens-PID.N": several kstates in one process each get their own. */
+    static atomic_uint seq;
+    snprintf(k->instance, sizeof k->instance, "%s/instances/tcplens-%d.%u", root, (int)getpid(),
+             atomic_fetch_add(&seq, 1));
+    if (mkdir(k->instance, 0700) < 0) {
         snprintf(k->why, sizeof k->why, "cannot create a tracefs instance in %s: %s", root,
                  strerror(errno));
         k->instance[0] = '\0';
