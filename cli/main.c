@@ -12,6 +12,9 @@ static const struct {
 } commands[] = {
     {"read", tl_cmd_read, "analyse pcap/pcapng capture files"},
     {"watch", tl_cmd_watch, "capture live and analyse as packets arrive"},
+    {"lab", tl_cmd_lab, "run built-in TCP experiments in a private network"},
+    {"serve", tl_cmd_serve, "the experiment's server: every socket call printed"},
+    {"connect", tl_cmd_connect, "the experiment's client: every socket call printed"},
     {"states", tl_cmd_states, "the kernel's TCP sockets and their states"},
 };
 
