@@ -4,8 +4,6 @@
  * The only per-packet clearing is of the tl_packet itself; every stage
  * reads through one bounds-checked cursor over [data, data + caplen).
  */
-#include <string.h>
-
 #include "decode/decode_int.h"
 
 static const char *const reason_names[TL_REASON_COUNT] = {
@@ -45,10 +43,14 @@ tl_decode_result tl_decode(int linktype, const uint8_t *data, uint32_t caplen,
                            bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason)
 {
     static const uint8_t empty[1];
+    /* Copying a zero packet compiles to plain vector stores; memset of
+     * this size becomes `rep stos`, whose start-up cost was a tenth of
+     * the decode time. */
+    static const tl_packet zero_pkt;
     tl_decode_reason ignored;
     if (reason == NULL) reason = &ignored;
     *reason = TL_REASON_NONE;
-    memset(pkt, 0, sizeof *pkt);
+    *pkt = zero_pkt;
     if (data == NULL) { /* NULL + 0 is undefined; read nothing instead */
         data = empty;
         caplen = 0;

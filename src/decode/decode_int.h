@@ -47,6 +47,35 @@ typedef enum tl__l3 {
 
 #define TL__IPPROTO_TCP 6
 
+/* Fixed-size headers are copied out through the cursor in one bounds check
+ * and their fields taken from the local copy at constant offsets: the same
+ * safety as reading field by field, a fraction of the branches. Copies the
+ * next n bytes into dst, or as many as were captured with the rest zeroed
+ * (the cursor is then marked truncated); returns how many were captured. */
+static inline size_t tl__grab(tl_cursor *c, uint8_t *dst, size_t n)
+{
+    if (tl_cur_has(c, n)) {
+        tl_rd_bytes(c, dst, n);
+        return n;
+    }
+    size_t got = c->truncated ? 0 : tl_cur_remaining(c);
+    tl_cursor s = tl_cur_sub(c, got);
+    tl_rd_bytes(&s, dst, got);
+    for (size_t i = got; i < n; i++) dst[i] = 0;
+    c->truncated = true;
+    return got;
+}
+
+static inline uint16_t tl__be16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t tl__be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
 /* Pseudo-header facts the TCP stage needs to verify the checksum. */
 typedef struct tl__pseudo {
     bool verify;       /* caller asked and the IP length is trustworthy */

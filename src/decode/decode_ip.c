@@ -55,23 +55,19 @@ static tl_decode_result ipv4(tl_cursor *c, bool verify, tl_packet *pkt,
 {
     tl_cursor start = *c;
     size_t captured = tl_cur_remaining(c);
-    uint8_t vihl = tl_rd_u8(c);
+    uint8_t h[20];
+    size_t got = tl__grab(c, h, 20);
     pkt->ip_version = 4;
-    uint32_t hlen = (uint32_t)(vihl & 0x0fu) * 4;
+    uint32_t hlen = (uint32_t)(h[0] & 0x0fu) * 4;
     if (hlen < 20) return fail(reason, TL_DECODE_MALFORMED, TL_REASON_IPV4_IHL);
-
-    tl_cur_skip(c, 1); /* DSCP/ECN */
-    uint32_t total = tl_rd_u16be(c);
-    tl_cur_skip(c, 2); /* identification */
-    uint16_t frag = tl_rd_u16be(c);
-    uint8_t ttl = tl_rd_u8(c);
-    uint8_t proto = tl_rd_u8(c);
-    tl_cur_skip(c, 2); /* header checksum */
-    tl_rd_bytes(c, pkt->src.bytes, 4);
-    tl_rd_bytes(c, pkt->dst.bytes, 4);
-    if (c->truncated) return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
+    if (got < 20) return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
+    uint32_t total = tl__be16(h + 2);
+    uint16_t frag = tl__be16(h + 6);
+    uint8_t proto = h[9];
+    memcpy(pkt->src.bytes, h + 12, 4);
+    memcpy(pkt->dst.bytes, h + 16, 4);
     pkt->src.family = pkt->dst.family = 4;
-    pkt->ttl = ttl;
+    pkt->ttl = h[8];
 
     bool offload = total == 0;
     uint32_t ip_len = offload ? (uint32_t)captured : total;
@@ -155,13 +151,13 @@ static tl_decode_result ipv6(tl_cursor *c, bool verify, tl_packet *pkt,
     tl_cursor start = *c;
     size_t captured = tl_cur_remaining(c);
     pkt->ip_version = 6;
-    tl_cur_skip(c, 4); /* version, traffic class, flow label */
-    uint32_t plen = tl_rd_u16be(c);
-    uint8_t nh = tl_rd_u8(c);
-    uint8_t hops = tl_rd_u8(c);
-    tl_rd_bytes(c, pkt->src.bytes, 16);
-    tl_rd_bytes(c, pkt->dst.bytes, 16);
-    if (c->truncated) return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
+    uint8_t h[40];
+    if (tl__grab(c, h, 40) < 40) return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
+    uint32_t plen = tl__be16(h + 4);
+    uint8_t nh = h[6];
+    uint8_t hops = h[7];
+    memcpy(pkt->src.bytes, h + 8, 16);
+    memcpy(pkt->dst.bytes, h + 24, 16);
     pkt->src.family = pkt->dst.family = 6;
     pkt->ttl = hops;
 

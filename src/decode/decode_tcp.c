@@ -103,28 +103,42 @@ tl_decode_result tl__decode_tcp(tl_cursor *c, uint32_t seg_len, const tl__pseudo
 {
     const uint8_t *seg = c->p;
     size_t cap = tl_cur_remaining(c); /* <= seg_len: the IP layer clamped c */
-    pkt->sport = tl_rd_u16be(c);
-    pkt->dport = tl_rd_u16be(c);
-    pkt->seq = tl_rd_u32be(c);
-    pkt->ack = tl_rd_u32be(c);
-    uint8_t off = tl_rd_u8(c);
-    pkt->flags = tl_rd_u8(c);
-    pkt->win = tl_rd_u16be(c);
-    pkt->cksum = tl_rd_u16be(c);
-    pkt->urg_ptr = tl_rd_u16be(c);
-    uint32_t hlen = (uint32_t)(off >> 4) * 4;
+    uint8_t h[20];
+    size_t got = tl__grab(c, h, 20);
+    pkt->sport = tl__be16(h);
+    pkt->dport = tl__be16(h + 2);
+    pkt->seq = tl__be32(h + 4);
+    pkt->ack = tl__be32(h + 8);
+    pkt->flags = h[13];
+    pkt->win = tl__be16(h + 14);
+    pkt->cksum = tl__be16(h + 16);
+    pkt->urg_ptr = tl__be16(h + 18);
+    uint32_t hlen = (uint32_t)(h[12] >> 4) * 4;
     pkt->tcp_hlen = hlen;
 
     /* Lengths the headers declare contradict each other: malformed, even
      * when the capture is short. Bytes merely not captured: truncated. */
     if (seg_len < 20) return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_DATA_OFFSET);
-    if (cap >= 13 && (hlen < 20 || hlen > seg_len))
+    if (got > 12 && (hlen < 20 || hlen > seg_len))
         return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_DATA_OFFSET);
-    if (cap < hlen || c->truncated)
+    if (got < 20 || cap < hlen)
         return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_TCP_TRUNCATED);
 
-    if (hlen > 20 && !parse_options(tl_cur_sub(c, hlen - 20), &pkt->opt))
-        return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_OPTIONS);
+    if (hlen > 20) {
+        tl_cursor o = tl_cur_sub(c, hlen - 20);
+        /* NOP NOP TS is nearly every segment of a connection with
+         * timestamps: take it without the general walk (as Linux's
+         * tcp_parse_aligned_timestamp does). */
+        tl_cursor fast = o;
+        uint8_t ts[12];
+        if (hlen == 32 && tl__grab(&fast, ts, 12) == 12 && tl__be32(ts) == 0x0101080au) {
+            pkt->opt.ts_val = tl__be32(ts + 4);
+            pkt->opt.ts_ecr = tl__be32(ts + 8);
+            pkt->opt.present = TL_OPT_TIMESTAMP;
+        } else if (!parse_options(o, &pkt->opt)) {
+            return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_OPTIONS);
+        }
+    }
 
     pkt->payload_len = seg_len - hlen;
     pkt->payload = seg + hlen;

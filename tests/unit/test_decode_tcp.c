@@ -192,6 +192,43 @@ static void tcp_sack_blocks_in_packet(void **state)
     assert_int_equal(p.opt.sack[1][1], 40);
 }
 
+static tl_tcp_options opts_of(const uint8_t *opts, size_t n)
+{
+    tb t = {.n = 0};
+    tb_eth(&t, 0x0800);
+    tb_ipv4(&t, TB_V4_SRC, TB_V4_DST, 6, 20 + n, NULL, 0);
+    tb_tcp(&t, 1, 2, 3, 4, 0x10, 5, opts, n, NULL, 0);
+    tl_packet p;
+    tl_decode_reason r;
+    assert_int_equal(dec_n(&t, t.n, &p, &r), TL_DECODE_OK);
+    return p.opt;
+}
+
+static void tcp_aligned_timestamp_same_as_general_parse(void **state)
+{
+    (void)state;
+    /* NOP NOP TS takes a shortcut; TS NOP NOP and TS EOL take the walk. */
+    const uint8_t aligned[] = {1, 1, 8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 9};
+    const uint8_t trailing[] = {8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 9, 1, 1};
+    const uint8_t eol[] = {8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 9, 0, 0};
+    tl_tcp_options a = opts_of(aligned, sizeof aligned);
+    tl_tcp_options b = opts_of(trailing, sizeof trailing);
+    tl_tcp_options c = opts_of(eol, sizeof eol);
+    tl_tcp_options ref;
+    assert_true(tl_decode_tcp_options(aligned, sizeof aligned, &ref));
+    assert_memory_equal(&a, &ref, sizeof ref);
+    assert_memory_equal(&b, &ref, sizeof ref);
+    assert_memory_equal(&c, &ref, sizeof ref);
+    assert_int_equal(a.present, TL_OPT_TIMESTAMP);
+    assert_int_equal(a.ts_val, 0xdeadbeefu);
+    assert_int_equal(a.ts_ecr, 9);
+    /* Same 12 bytes but a bad TS length after NOP NOP: not the shortcut. */
+    const uint8_t bad[] = {1, 1, 8, 9, 0, 0, 0, 1, 0, 0, 0, 0};
+    tl_tcp_options d = opts_of(bad, sizeof bad);
+    assert_int_equal(d.present, 0);
+    assert_int_equal(d.n_unknown, 1);
+}
+
 static void tcp_decode_clears_previous_packet(void **state)
 {
     (void)state;
@@ -242,6 +279,7 @@ int main(void)
         cmocka_unit_test(tcp_payload_cut_keeps_ip_derived_length),
         cmocka_unit_test(tcp_malformed_option_in_packet_keeps_earlier_options),
         cmocka_unit_test(tcp_sack_blocks_in_packet),
+        cmocka_unit_test(tcp_aligned_timestamp_same_as_general_parse),
         cmocka_unit_test(tcp_decode_clears_previous_packet),
         cmocka_unit_test(decode_names_are_distinct_and_total),
     };
