@@ -193,8 +193,10 @@ static int run_live(tl_lab_result *r, const tl_lab_setup *su, char *errbuf)
     int err = tl_lab_net_open(&net, errbuf);
     if (err < 0) return err;
     for (size_t i = 0; i < su->nsysctl; i++) {
-        err = tl_lab_net_sysctl(net, su->sysctl[i].side, su->sysctl[i].key, su->sysctl[i].value,
-                                errbuf);
+        const char *key = su->sysctl[i].key;
+        bool optional = key[0] == '?';   /* "?key": absent on older kernels is fine */
+        err = tl_lab_net_sysctl(net, su->sysctl[i].side, key + optional, su->sysctl[i].value, errbuf);
+        if (err == TL_ENOTFOUND && optional) continue;
         if (err < 0) {
             tl_lab_net_close(net);
             return err;

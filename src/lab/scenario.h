@@ -38,6 +38,7 @@ typedef struct tl_lab_setup {
     int settle_ms;    /* after they exit: last packets, kernel timers (default 150) */
 } tl_lab_setup;
 
+/* A key starting with '?' is optional: skipped where the kernel lacks it. */
 void tl_lab_setup_sysctl(tl_lab_setup *s, tl_lab_side side, const char *key, const char *value);
 /* Adds a rule; returns its index (for release_on). */
 int tl_lab_setup_rule(tl_lab_setup *s, tl_wire_dir dir, uint8_t mask, uint8_t value,

@@ -36,8 +36,9 @@ static int client(tl_lab_proc *p)
     char buf[64];
     tl_c_recv(&p->calls, fd, buf, sizeof buf);
     tl_c_send(&p->calls, fd, "hello 1", 7);
-    /* The RST makes the socket report an error; wait for it, not for time. */
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    /* The RST sets the socket's error and shuts both directions: poll()
+     * reports POLLERR/POLLHUP (always polled for) -- wait for that, not for time. */
+    struct pollfd pfd = { .fd = fd, .events = 0 };
     poll(&pfd, 1, 2000);
     tl_c_send(&p->calls, fd, "hello again 2", 13);
     tl_lab_post(p);

@@ -50,10 +50,13 @@ static int client(tl_lab_proc *p)
 static void check(tl_lab_result *r)
 {
     int ka = tl_lab_count_events(r, TL_EV_KEEP_ALIVE, TL_ROLE_CLIENT);
+    /* An answer that also moves the window is a window_update, as Wireshark names it. */
     int ack = tl_lab_count_events(r, TL_EV_KEEP_ALIVE_ACK, TL_ROLE_SERVER);
+    int upd = tl_lab_count_events(r, TL_EV_WINDOW_UPDATE, TL_ROLE_SERVER);
     tl_lab_check(r, "keep-alive probes", ka >= 2, "expected at least 2 keep_alive from the client, seen %d", ka);
-    tl_lab_check(r, "each probe ACKed", ack >= 2 && ack >= ka - 1,
-                 "expected keep_alive_ack from the server for the probes, seen %d for %d", ack, ka);
+    tl_lab_check(r, "each probe answered", ka >= 1 && ack + upd >= ka,
+                 "expected an ACK from the server per probe, seen %d keep_alive_ack + %d window_update for %d probes",
+                 ack, upd, ka);
 }
 
 const tl_scenario tl_lab_sc_keepalive = {

@@ -14,6 +14,10 @@ static void setup(tl_lab_setup *s)
 {
     tl_lab_setup_rule(s, TL_WIRE_C2S, TL_TH_SYN | TL_TH_ACK, TL_TH_SYN, -1, 1, 0, TL_WIRE_DROP);
     tl_lab_setup_sysctl(s, TL_LAB_CLIENT, "net.ipv4.tcp_syn_retries", "2");
+    /* Linux 6.5+ retransmits the first SYNs linearly (default 4); the
+     * classic doubling is what this scenario shows. Optional: older kernels
+     * only double. */
+    tl_lab_setup_sysctl(s, TL_LAB_CLIENT, "?net.ipv4.tcp_syn_linear_timeouts", "0");
     s->timeout_ms = 15000;
 }
 
