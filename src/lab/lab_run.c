@@ -216,7 +216,7 @@ static int run_live(tl_lab_result *r, const tl_lab_setup *su, char *errbuf)
     /* The kernel watcher first: mounting a private tracefs needs a
      * single-threaded process, and the wire is a thread. */
     tl_kstate_config kc = { .port = TL_LAB_PORT, .family = 0, .diag_fds = { kdiag[0], kdiag[1] },
-                            .n_diag_fds = 2, .poll_ms = 1, .mount_private_tracefs = true };
+                            .n_diag_fds = 2, .poll_ms = 0, .mount_private_tracefs = true };
     tl_kstate *ks = NULL;
     char kerr[TL_ERRBUF_SIZE];
     if (tl_kstate_start(&ks, &kc, on_kstate, r, kerr) == TL_OK) {

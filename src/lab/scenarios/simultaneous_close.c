@@ -1,7 +1,8 @@
 /* simultaneous_close.c -- lab scenario: both sides close at once. The wire
  * holds the client's FIN until the server's FIN has passed, so each FIN
  * reaches a socket that has sent its own: both go FIN-WAIT-1 -> CLOSING ->
- * TIME-WAIT (RFC 9293 3.6, figure 13).
+ * TIME-WAIT (RFC 9293 3.6, figure 13). The ACKs of the FINs are delayed
+ * 100 ms so that CLOSING is visible even to sock_diag polling.
  */
 #include <unistd.h>
 
@@ -12,6 +13,12 @@ static void setup(tl_lab_setup *s)
     int hold = tl_lab_setup_rule(s, TL_WIRE_C2S, TL_TH_FIN, TL_TH_FIN, -1, 1, 1, TL_WIRE_HOLD);
     int rel = tl_lab_setup_rule(s, TL_WIRE_S2C, TL_TH_FIN, TL_TH_FIN, -1, 1, 1, TL_WIRE_PASS);
     s->rules[hold].release_on = rel;
+    /* Each side's ACK of the other's FIN waits 100 ms: both stay in CLOSING
+     * long enough for sock_diag polling (no tracepoint) to see it. The
+     * client's 1st pure ACK is the handshake's; its 2nd acks the FIN. */
+    const uint8_t m = TL_TH_ACK | TL_TH_FIN | TL_TH_SYN | TL_TH_RST;
+    s->rules[tl_lab_setup_rule(s, TL_WIRE_C2S, m, TL_TH_ACK, 0, 2, 1, TL_WIRE_DELAY)].delay_ms = 100;
+    s->rules[tl_lab_setup_rule(s, TL_WIRE_S2C, m, TL_TH_ACK, 0, 1, 1, TL_WIRE_DELAY)].delay_ms = 100;
 }
 
 static int server(tl_lab_proc *p)
