@@ -55,4 +55,28 @@ void tl_analysis_init(tl_analysis *a);
 void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts,
                          int win_scale, tl_track_out *out);
 
+/* tshark's relative-sequence base of direction dir: the ISN, or seq - 1 (or
+ * the peer's ack - 1) when picked up mid-stream. Valid after a segment. */
+static inline uint32_t tl_analysis_base_seq(const tl_analysis *a, int dir)
+{
+    return a->d[dir].base_seq;
+}
+
+/* tshark's tcp.window_size for segment p, just analysed in direction dir:
+ * SYNs and directions without a known shift carry the raw window. */
+static inline int64_t tl_analysis_win_scaled(const tl_analysis *a, int dir, const tl_packet *p)
+{
+    int shift = a->d[dir].win_scale;
+    if ((p->flags & TL_TH_SYN) || shift < 0) return p->win;
+    return (int64_t)p->win << shift;
+}
+
+/* The same connection seen with client and server swapped. */
+static inline void tl_analysis_swap(tl_analysis *a)
+{
+    tl_analysis_dir t = a->d[0];
+    a->d[0] = a->d[1];
+    a->d[1] = t;
+}
+
 #endif

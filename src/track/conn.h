@@ -3,7 +3,8 @@
  * Roles are indices: 0 = client (Zeek's originator), 1 = server. `client_dir`
  * maps the key's direction bit to the role, so a packet's sender role is
  * dir ^ client_dir. Sub-modules keep their own per-connection state: fsm
- * (RFC states and lifecycle), analysis (Wireshark flags), zeek (conn.log).
+ * (RFC states and lifecycle), analysis (Wireshark flags, and with them
+ * tshark's relative sequence bases and window scaling), zeek (conn.log).
  */
 #ifndef TL_TRACK_CONN_H
 #define TL_TRACK_CONN_H
@@ -16,9 +17,6 @@
 
 #define TL_NIL UINT32_MAX
 
-/* Window scale as Wireshark tracks it per direction. */
-enum { TL_WS_UNKNOWN = -1, TL_WS_NONE = -2 };
-
 typedef struct tl_conn {
     tl_conn_key key;
     uint64_t hash;
@@ -27,10 +25,6 @@ typedef struct tl_conn {
     uint8_t client_dir;        /* key direction bit of client-sent packets */
     bool in_use;
     bool finished;             /* fsm says the connection is over */
-    bool wscale_off;           /* a SYN without the option: no scaling either way */
-    bool base_set[2];
-    int8_t syn_wscale[2];      /* shift from each role's SYN, TL_WS_UNKNOWN before */
-    uint32_t base_seq[2];      /* tshark's relative-sequence base per role */
     tl_time first_ts, last_ts, finished_ts;
     double handshake_rtt;
     uint32_t retransmissions;

@@ -236,7 +236,6 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
     c->id = tr->next_id++;
     c->first_ts = c->last_ts = ts;
     c->handshake_rtt = -1;
-    c->syn_wscale[0] = c->syn_wscale[1] = TL_WS_UNKNOWN;
     tl_fsm_init(&c->fsm);
     tl_analysis_init(&c->an);
     tl_zeek_init(&c->zk);
@@ -250,52 +249,13 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
     return s;
 }
 
-/* A SYN without ACK on a 4-tuple whose connection is over, or from the
- * client with a new ISN after the handshake: a new generation. */
-static bool starts_new_generation(const tl_conn *c, int role, const tl_packet *p)
+/* tshark's relative seq/ack and scaled window, from the analysis state. */
+static void fill_seq_view(const tl_conn *c, int role, const tl_packet *p, tl_pkt_view *v)
 {
-    if ((p->flags & (TL_TH_SYN | TL_TH_ACK)) != TL_TH_SYN) return false;
-    if (c->finished) return true;
-    return role == 0 && c->base_set[0] && p->seq != c->base_seq[0] &&
-           tl_state_is_synchronized(c->fsm.ep[0].state);
-}
-
-/* Effective shift for role's windows: TL_WS_* or 0..14. */
-static int conn_wscale(const tl_conn *c, int role)
-{
-    if (c->wscale_off) return TL_WS_NONE;
-    if (c->syn_wscale[0] == TL_WS_UNKNOWN || c->syn_wscale[1] == TL_WS_UNKNOWN)
-        return TL_WS_UNKNOWN;
-    return c->syn_wscale[role];
-}
-
-/* tshark's relative sequence bases and window scaling, per role. */
-static void update_seq_view(tl_conn *c, int role, const tl_packet *p, tl_pkt_view *v)
-{
-    int peer = role ^ 1;
-    if (p->flags & TL_TH_SYN) {
-        c->base_seq[role] = p->seq;
-        c->base_set[role] = true;
-        if (p->opt.present & TL_OPT_WSCALE)
-            c->syn_wscale[role] = (int8_t)(p->opt.wscale > 14 ? 14 : p->opt.wscale);
-        else
-            c->wscale_off = true;
-    } else if (!c->base_set[role]) {
-        c->base_seq[role] = p->seq - 1;
-        c->base_set[role] = true;
-    }
-    if ((p->flags & TL_TH_ACK) && !c->base_set[peer]) {
-        c->base_seq[peer] = p->ack - 1;
-        c->base_set[peer] = true;
-    }
-    v->rel_seq = p->seq - c->base_seq[role];
+    v->rel_seq = p->seq - tl_analysis_base_seq(&c->an, role);
     v->rel_ack_valid = (p->flags & TL_TH_ACK) != 0;
-    v->rel_ack = v->rel_ack_valid ? p->ack - c->base_seq[peer] : 0;
-
-    int ws = conn_wscale(c, role);
-    if (p->flags & TL_TH_SYN || ws == TL_WS_NONE) v->win_scaled = p->win;
-    else if (ws == TL_WS_UNKNOWN) v->win_scaled = -1;
-    else v->win_scaled = (int64_t)p->win << ws;
+    v->rel_ack = v->rel_ack_valid ? p->ack - tl_analysis_base_seq(&c->an, role ^ 1) : 0;
+    v->win_scaled = tl_analysis_win_scaled(&c->an, role, p);
 }
 
 static void add_analysis(tl_pkt_view *v, const tl_track_out *o)
@@ -310,16 +270,32 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
     int dir = tl_conn_key_make(&k, p);
     uint64_t h = tl_conn_key_hash(&k, tr->cfg.hash_seed);
     uint32_t s = tl_table_find(&tr->table, &k, h);
-    bool reused = false;
+    bool reused = false, carry = false;
+    uint8_t carried_client_dir = 0;
+    tl_analysis carried;
     if (s != TL_NIL) {
+        /* Zeek's rules decide when a 4-tuple starts a new connection: a SYN
+         * after a close or with a new ISN, or its timers having expired the
+         * old one (then the packet continues tshark's sequence numbering). */
         tl_conn *old = &tr->conns[s];
-        if (starts_new_generation(old, dir ^ old->client_dir, p)) {
+        bool expired = tl_zeek_expired(&old->zk, f->ts);
+        reused = tl_zeek_is_new_conn(&old->zk, (dir ^ old->client_dir) == 0, p);
+        if (expired || reused) {
+            carry = !reused && !(p->flags & TL_TH_SYN);
+            carried = old->an;
+            carried_client_dir = old->client_dir;
             finalize(tr, s, false, f->ts);
             s = TL_NIL;
-            reused = true;
         }
     }
-    if (s == TL_NIL) s = conn_new(tr, &k, h, dir, p, f->ts);
+    if (s == TL_NIL) {
+        s = conn_new(tr, &k, h, dir, p, f->ts);
+        if (s != TL_NIL && carry) {
+            tl_conn *nc = &tr->conns[s];
+            nc->an = carried;
+            if (nc->client_dir != carried_client_dir) tl_analysis_swap(&nc->an);
+        }
+    }
     if (s == TL_NIL) {
         tl_tracker_error(tr, f->file, f->offset, f->n, "tracker: out of memory for a new connection");
         tr->sink.ops->packet ? tr->sink.ops->packet(tr->sink.ctx, v) : (void)0;
@@ -344,10 +320,10 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
         v->skipped = true;
         tr->stats.bad_checksum++;
     } else {
-        update_seq_view(c, role, p, v);
         tl_zeek_segment(&c->zk, role == 0, p, f->ts);
         tl_fsm_segment(&c->fsm, v->from, p, f->ts, &o);
-        tl_analysis_segment(&c->an, role, p, f->ts, conn_wscale(c, role), &o);
+        tl_analysis_segment(&c->an, role, p, f->ts, -1, &o);
+        fill_seq_view(c, role, p, v);
         add_analysis(v, &o);
     }
     v->client_state = c->fsm.ep[0].state;
