@@ -26,7 +26,8 @@ for t in "$B"/tests/unit/test_*; do
 done
 for t in tests/*/test_*.sh; do
     [ -f "$t" ] || continue
-    run "$t" sh "$t"
+    interp=$(head -n 1 "$t" | sed -n 's|^#! *\([^ ]*\).*|\1|p')
+    run "$t" "${interp:-/bin/sh}" "$t"
 done
 echo "$pass passed, $fail failed, $skip skipped"
 [ -n "$failed" ] && echo "failed:$failed"
