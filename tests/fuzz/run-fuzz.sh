@@ -12,7 +12,7 @@ mkdir -p "$work/pipeline" "$work/decode"
 for f in "$top"/../shared/corpus/zeek/*/trace.pcap build/golden-captures/*.pcap*; do
     [ -f "$f" ] || continue
     size=$(wc -c <"$f")
-    [ "$size" -le 200000 ] && cp "$f" "$work/pipeline/$(echo "$f" | md5sum | cut -c1-12)"
+    [ "$size" -le 65536 ] && cp "$f" "$work/pipeline/$(echo "$f" | md5sum | cut -c1-12)"
 done
 # Seeds for the decoder: a DLT selector byte then an Ethernet/IPv4/TCP SYN.
 printf '\001\000\000\000\000\000\000\000\000\000\000\000\000\010\000\105\000\000\054\000\001\100\000\100\006\000\000\177\000\000\001\177\000\000\001\237\220\037\220\000\000\000\001\000\000\000\000\140\002\377\377\000\000\000\000\002\004\005\264' >"$work/decode/syn"
