@@ -53,10 +53,19 @@ static void usage(FILE *fp, bool live)
             "  --line-buffered    flush output per line\n");
 }
 
+/* A word is a capture file when it exists or looks like a path (so a
+ * missing file is reported as missing, not as a filter syntax error). */
 static bool is_input_file(const char *s)
 {
+    static const char *const exts[] = {".pcap", ".pcapng", ".cap", ".pcap.gz", ".dmp"};
     struct stat st;
-    return !strcmp(s, "-") || stat(s, &st) == 0;
+    if (!strcmp(s, "-") || strchr(s, '/') || stat(s, &st) == 0) return true;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t e = strlen(exts[i]);
+        if (n > e && !strcmp(s + n - e, exts[i])) return true;
+    }
+    return false;
 }
 
 static int bad(bool live, const char *fmt, const char *arg)

@@ -8,6 +8,18 @@
 /* Errors in a row without a frame in between: the source is not advancing. */
 #define MAX_ERRORS_IN_A_ROW 64
 
+/* The error record carries file, offset and packet as fields: drop the
+ * "FILE: offset N, packet M: " prefix the source puts in its message. */
+static const char *without_location(const char *msg, const tl_source_where *w)
+{
+    char prefix[TL_ERRBUF_SIZE];
+    if (!w->file) return msg;
+    int n = w->offset >= 0 ? snprintf(prefix, sizeof prefix, "%s: offset %lld, packet %llu: ", w->file,
+                                      (long long)w->offset, (unsigned long long)w->packet)
+                           : snprintf(prefix, sizeof prefix, "%s: ", w->file);
+    return n > 0 && strncmp(msg, prefix, (size_t)n) == 0 ? msg + n : msg;
+}
+
 void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t limit,
                      tl_dumper *dumper, volatile sig_atomic_t *stop, tl_run_result *res)
 {
@@ -25,7 +37,7 @@ void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t
             fprintf(stderr, "tcplens: %s%s\n", warning ? "warning: " : "", errbuf);
             tl_source_where w;
             tl_source_last_error(src, &w);
-            tl_tracker_error(tr, w.file, w.offset, w.packet, errbuf);
+            tl_tracker_error(tr, w.file, w.offset, w.packet, without_location(errbuf, &w));
             if (warning) res->warnings++; else res->errors++;
             if (++in_a_row >= MAX_ERRORS_IN_A_ROW) break;
             continue;
