@@ -2,12 +2,18 @@
  * captures of real kernel behaviour can be checked against tshark.
  *
  * Standalone test helper (no tcplens code). Usage:
- *     tcpgen [-S NETNS_PATH] [-q] SCENARIO ADDR PORT
+ *     tcpgen [-S NETNS_PATH] [-c CMD] [-q] SCENARIO ADDR PORT
  * The server is a forked child listening on ADDR:PORT (after joining the
  * network namespace at NETNS_PATH when -S is given, so a veth pair can sit
  * between the two); the client runs in the calling process. Every socket call
  * is printed with its result. Exit status 0 when each side saw exactly the
  * results the scenario expects, 1 when not, 2 on usage errors.
+ *
+ * Checkpoints: some scenarios stop at a quiet moment whose kernel states are
+ * worth recording (both sides blocked, nothing in flight) and run CMD through
+ * /bin/sh there, with TCPGEN_CHECKPOINT (the checkpoint's name) and
+ * TCPGEN_TIME (CLOCK_REALTIME, the clock of capture timestamps) in its
+ * environment; a test runs `ss` from CMD to snapshot the sockets.
  *
  * Closing behaviour follows RFC 9293 section 3.6 (FIN, TIME-WAIT), 3.10.7.4
  * (RST for data to a closed socket) and RFC 2525 section 2.17 (close() with
@@ -40,6 +46,9 @@
 static const char *side = "tcpgen";
 static bool quiet;
 static bool failed;
+static const char *checkpoint_cmd;   /* -c */
+static pid_t server_pid = -1;
+static int go_pipe[2] = { -1, -1 };  /* client -> server: "go on" */
 
 static void say(const char *fmt, ...)
 {
@@ -116,6 +125,39 @@ static void sleep_ms(long ms)
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+/* Runs the -c command at a quiet moment of the scenario (see the top). */
+static void checkpoint(const char *name)
+{
+    struct timespec now;
+    char ts[64];
+    if (!checkpoint_cmd)
+        return;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(ts, sizeof ts, "%lld.%09ld", (long long)now.tv_sec, now.tv_nsec);
+    setenv("TCPGEN_CHECKPOINT", name, 1);
+    setenv("TCPGEN_TIME", ts, 1);
+    fflush(stdout);
+    int r = system(checkpoint_cmd);
+    say("checkpoint %s at %s: command exit %d", name, ts, r);
+    if (r != 0)
+        mismatch("checkpoint %s: '%s' failed (status 0x%x)", name, checkpoint_cmd, r);
+}
+
+/* The client lets the blocked server go on (the server waits for it when a
+ * checkpoint must see it stand still). */
+static void client_go(void)
+{
+    if (write(go_pipe[1], "g", 1) != 1)
+        mismatch("go pipe: %s", strerror(errno));
+}
+
+static void server_wait_go(void)
+{
+    char c;
+    if (read(go_pipe[0], &c, 1) != 1)
+        mismatch("go pipe: no go from the client");
 }
 
 /* ---- addresses and sockets ---- */
@@ -509,7 +551,72 @@ static void multi_client(void)
         recv_expect(fd, 0, 0);
         do_close(fd);
         sleep_ms(50);
+        char name[16];
+        snprintf(name, sizeof name, "conn%d", i + 1);
+        checkpoint(name);        /* the server's TIME-WAIT of this connection */
     }
+}
+
+/* Half-close carrying data: the client sends its request and shuts down its
+ * sending direction; the server reads to EOF and only then answers, through
+ * the direction still open (RFC 9293 3.6: CLOSE-WAIT may still send). */
+static void half_close_server(int lfd)
+{
+    int fd = server_accept(lfd);
+    if (fd < 0)
+        return;
+    recv_exact(fd, "request");
+    recv_expect(fd, 0, 0);
+    do_send(fd, "answer after your FIN", 21, 0);
+    server_wait_go();
+    do_close(fd);
+}
+
+static void half_close_client(void)
+{
+    int fd = client_connect(0, 0, 0);
+    if (fd < 0)
+        return;
+    do_send(fd, "request", 7, 0);
+    check("shutdown(SHUT_WR)", shutdown(fd, SHUT_WR), 0, 0);
+    recv_exact(fd, "answer after your FIN");
+    sleep_ms(50);                /* the client's ACK of the answer */
+    checkpoint("half-closed");   /* client FIN-WAIT-2, server CLOSE-WAIT */
+    client_go();
+    recv_expect(fd, 0, 0);
+    do_close(fd);
+}
+
+/* The server process is killed mid-connection: its kernel closes the
+ * orphaned socket with a FIN (nothing unread, so not an RST) and keeps it in
+ * FIN-WAIT-2; the client sees EOF and sits in CLOSE-WAIT until it closes. */
+static void kill_server_server(int lfd)
+{
+    char c;
+    int fd = server_accept(lfd);
+    if (fd < 0)
+        return;
+    recv_exact(fd, "hello");
+    do_send(fd, "ok", 2, 0);
+    say("recv() ... [blocked until killed]");
+    if (recv(fd, &c, 1, 0) >= 0 || errno != EINTR)
+        mismatch("recv returned: the server should have been killed first");
+}
+
+static void kill_server_client(void)
+{
+    int fd = client_connect(0, 0, 0);
+    if (fd < 0)
+        return;
+    do_send(fd, "hello", 5, 0);
+    recv_exact(fd, "ok");
+    sleep_ms(20);                /* the server is blocked in recv() */
+    check("kill(server, SIGKILL)", kill(server_pid, SIGKILL), 0, 0);
+    recv_expect(fd, 0, 0);
+    sleep_ms(100);               /* the client's ACK of the FIN */
+    checkpoint("server-killed"); /* client CLOSE-WAIT, server FIN-WAIT-2 */
+    do_close(fd);
+    sleep_ms(50);
 }
 
 static const scenario scenarios[] = {
@@ -533,11 +640,16 @@ static const scenario scenarios[] = {
       bulk_server, bulk_client, BULK_MSS, 32768 },
     { "multi", "3 connections from the same client port (server in TIME-WAIT)",
       multi_server, multi_client, 0, 0 },
+    { "half-close", "client sends, shutdown(SHUT_WR); server reads EOF, answers, closes",
+      half_close_server, half_close_client, 0, 0 },
+    { "kill-server", "the server process is SIGKILLed mid-connection: FIN from its kernel",
+      kill_server_server, kill_server_client, 0, 0 },
 };
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: tcpgen [-S NETNS_PATH] [-q] SCENARIO ADDR PORT\nscenarios:\n");
+    fprintf(stderr, "usage: tcpgen [-S NETNS_PATH] [-c CMD] [-q] SCENARIO ADDR PORT\n"
+            "scenarios:\n");
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
         fprintf(stderr, "  %-16s %s\n", scenarios[i].name, scenarios[i].what);
 }
@@ -561,6 +673,7 @@ static void run_server(const scenario *sc, const char *netns, int ready_fd)
     if (write(ready_fd, "r", 1) != 1)
         _exit(1);
     close(ready_fd);
+    close(go_pipe[1]);
     sc->server(lfd);
     close(lfd);
     fflush(stdout);
@@ -571,9 +684,11 @@ int main(int argc, char **argv)
 {
     const char *netns = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "S:q")) != -1) {
+    while ((opt = getopt(argc, argv, "S:c:q")) != -1) {
         if (opt == 'S')
             netns = optarg;
+        else if (opt == 'c')
+            checkpoint_cmd = optarg;
         else if (opt == 'q')
             quiet = true;
         else {
@@ -602,7 +717,7 @@ int main(int argc, char **argv)
     if (sc->server) {
         int p[2];
         char c;
-        if (pipe(p) < 0) {
+        if (pipe(p) < 0 || pipe(go_pipe) < 0) {
             perror("tcpgen: pipe");
             return 1;
         }
@@ -617,6 +732,8 @@ int main(int argc, char **argv)
             run_server(sc, netns, p[1]);
         }
         close(p[1]);
+        close(go_pipe[0]);
+        server_pid = pid;
         if (read(p[0], &c, 1) != 1) {
             fprintf(stderr, "tcpgen: the server did not start\n");
             waitpid(pid, NULL, 0);
@@ -629,7 +746,10 @@ int main(int argc, char **argv)
     sc->client();
     if (pid > 0) {
         int st = 0;
-        if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        bool killed = sc->client == kill_server_client;
+        if (waitpid(pid, &st, 0) < 0 ||
+            (killed ? !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL
+                    : !WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
             fprintf(stderr, "tcpgen: the server failed (status 0x%x)\n", st);
             failed = true;
         }
