@@ -1,0 +1,239 @@
+/* test_tracker.c -- the tracker's own duties: connection numbering, records
+ * for every connection (finished, evicted, still open), generations on a
+ * reused 4-tuple, --max-conns and idle eviction, roles, tshark's relative
+ * numbers, and --checksums=verify. Sub-modules have their own tests. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tcplens/tracker.h"
+
+#define MAXREC 64
+
+typedef struct recorder {
+    tl_pkt_view views[MAXREC];
+    tl_conn_record recs[MAXREC];
+    tl_event_kind events[MAXREC];
+    uint32_t event_conn[MAXREC];
+    int nviews, nrecs, nevents;
+    tl_stats stats;
+} recorder;
+
+static void rec_packet(void *ctx, const tl_pkt_view *v)
+{
+    recorder *r = ctx;
+    if (r->nviews < MAXREC) r->views[r->nviews++] = *v;
+}
+static void rec_event(void *ctx, const tl_event *e)
+{
+    recorder *r = ctx;
+    if (r->nevents < MAXREC) {
+        r->event_conn[r->nevents] = e->conn;
+        r->events[r->nevents++] = e->kind;
+    }
+}
+static void rec_conn(void *ctx, const tl_conn_record *c)
+{
+    recorder *r = ctx;
+    if (r->nrecs < MAXREC) r->recs[r->nrecs++] = *c;
+}
+static void rec_finish(void *ctx, const tl_stats *st)
+{
+    ((recorder *)ctx)->stats = *st;
+}
+static const tl_sink_ops rec_ops = {.packet = rec_packet, .event = rec_event,
+                                    .conn = rec_conn, .finish = rec_finish};
+
+static recorder R;
+static tl_tracker *tr;
+static uint64_t frame_no;
+
+static void start(uint32_t max_conns, double idle, bool verify)
+{
+    memset(&R, 0, sizeof R);
+    frame_no = 0;
+    tl_sink s = {&rec_ops, &R};
+    tl_tracker_config cfg = {.max_conns = max_conns, .idle_timeout = idle,
+                             .verify_checksums = verify, .hash_seed = 99};
+    char err[TL_ERRBUF_SIZE];
+    assert_int_equal(tl_tracker_new(&tr, &cfg, &s, err), 0);
+}
+
+/* Host cport <-> server 10.0.0.2:80; client_sends picks the direction. */
+static void seg(double t, uint16_t cport, bool client_sends, uint8_t flags, uint32_t seq,
+                uint32_t ack, uint32_t len, tl_cksum_status ck)
+{
+    tl_packet p;
+    memset(&p, 0, sizeof p);
+    p.ip_version = 4;
+    p.src.family = p.dst.family = 4;
+    uint8_t c[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
+    memcpy(client_sends ? p.src.bytes : p.dst.bytes, c, 4);
+    memcpy(client_sends ? p.dst.bytes : p.src.bytes, s, 4);
+    p.sport = client_sends ? cport : 80;
+    p.dport = client_sends ? 80 : cport;
+    p.flags = flags;
+    p.seq = seq;
+    p.ack = ack;
+    p.win = 1000;
+    p.tcp_hlen = 20;
+    p.ip_hlen = 20;
+    p.payload_len = len;
+    p.ip_len = 40 + len;
+    p.cksum_status = ck;
+    tl_frame f = {NULL, 54, 54, {(int64_t)t, (uint32_t)((t - (int64_t)t) * 1e9)}, 1,
+                  ++frame_no, -1, "test"};
+    tl_tracker_feed(tr, &f, TL_DECODE_OK, TL_REASON_NONE, &p);
+}
+
+enum { S = TL_TH_SYN, A = TL_TH_ACK, F = TL_TH_FIN, R_ = TL_TH_RST, P = TL_TH_PSH };
+
+static void handshake_and_close(double t, uint16_t port, uint32_t isn)
+{
+    seg(t, port, true, S, isn, 0, 0, 0);
+    seg(t + .001, port, false, S | A, 5000, isn + 1, 0, 0);
+    seg(t + .002, port, true, A, isn + 1, 5001, 0, 0);
+    seg(t + .003, port, true, F | A, isn + 1, 5001, 0, 0);
+    seg(t + .004, port, false, F | A, 5001, isn + 2, 0, 0);
+    seg(t + .005, port, true, A, isn + 2, 5002, 0, 0);
+}
+
+static void finish(void)
+{
+    tl_tracker_finish(tr, NULL);
+    tl_tracker_free(tr);
+    tr = NULL;
+}
+
+static bool saw_event(tl_event_kind k, uint32_t conn)
+{
+    for (int i = 0; i < R.nevents; i++)
+        if (R.events[i] == k && R.event_conn[i] == conn) return true;
+    return false;
+}
+
+static void connections_numbered_by_first_packet_records_in_that_order(void **state)
+{
+    (void)state;
+    start(0, 0, false);
+    seg(1.0, 1001, true, S, 100, 0, 0, 0);
+    seg(1.1, 1002, true, S, 200, 0, 0, 0);
+    seg(1.2, 1001, false, S | A, 900, 101, 0, 0);
+    finish();
+    assert_int_equal(R.views[0].conn, 1);
+    assert_int_equal(R.views[1].conn, 2);
+    assert_int_equal(R.views[2].conn, 1);
+    assert_int_equal(R.nrecs, 2);
+    assert_int_equal(R.recs[0].conn, 1);
+    assert_int_equal(R.recs[1].conn, 2);
+    assert_int_equal(R.stats.conns, 2);
+    assert_int_equal(R.stats.tcp, 3);
+}
+
+static void syn_after_close_is_a_new_generation_with_port_reused(void **state)
+{
+    (void)state;
+    start(0, 0, false);
+    handshake_and_close(1.0, 1001, 100);
+    handshake_and_close(2.0, 1001, 7777);
+    finish();
+    assert_int_equal(R.nrecs, 2);
+    assert_string_equal(R.recs[0].conn_state, "SF");
+    assert_string_equal(R.recs[1].conn_state, "SF");
+    assert_int_equal(R.views[6].conn, 2);
+    assert_true(saw_event(TL_EV_PORT_REUSED, 2));
+    assert_false(saw_event(TL_EV_PORT_REUSED, 1));
+    assert_int_equal(R.views[6].rel_seq, 0);   /* new ISN, new base */
+}
+
+static void max_conns_evicts_the_oldest_with_its_record(void **state)
+{
+    (void)state;
+    start(2, 0, false);
+    seg(1.0, 1001, true, S, 100, 0, 0, 0);
+    seg(1.1, 1002, true, S, 200, 0, 0, 0);
+    seg(1.2, 1003, true, S, 300, 0, 0, 0);
+    assert_int_equal(R.nrecs, 1);             /* written before the third began */
+    assert_int_equal(R.recs[0].conn, 1);
+    assert_true(R.recs[0].evicted);
+    assert_true(saw_event(TL_EV_EVICTED, 1));
+    finish();
+    assert_int_equal(R.nrecs, 3);
+    assert_false(R.recs[1].evicted);
+    assert_int_equal(R.stats.evicted, 1);
+    assert_int_equal(R.stats.peak_conns, 2);
+}
+
+static void idle_connection_is_summarised_and_forgotten(void **state)
+{
+    (void)state;
+    start(0, 10.0, false);
+    seg(1.0, 1001, true, S, 100, 0, 0, 0);
+    seg(1.001, 1001, false, S | A, 900, 101, 0, 0);
+    seg(1.002, 1001, true, A, 101, 901, 0, 0);
+    seg(30.0, 1002, true, S, 200, 0, 0, 0);   /* time moves on: conn 1 idle 29 s */
+    assert_int_equal(R.nrecs, 1);
+    assert_int_equal(R.recs[0].conn, 1);
+    assert_true(R.recs[0].evicted);
+    finish();
+    assert_int_equal(R.nrecs, 2);
+}
+
+static void first_packet_syn_ack_makes_its_sender_the_server(void **state)
+{
+    (void)state;
+    start(0, 0, false);
+    seg(1.0, 1001, false, S | A, 900, 101, 0, 0);
+    seg(1.001, 1001, true, A, 101, 901, 0, 0);
+    finish();
+    assert_int_equal(R.views[0].from, TL_ROLE_SERVER);
+    assert_int_equal(R.views[1].from, TL_ROLE_CLIENT);
+    assert_int_equal(R.recs[0].orig_p, 1001);
+    assert_int_equal(R.recs[0].resp_p, 80);
+}
+
+static void midstream_relative_numbers_start_at_one_as_tshark(void **state)
+{
+    (void)state;
+    start(0, 0, false);
+    seg(1.0, 1001, true, A | P, 50000, 70000, 10, 0);
+    seg(1.1, 1001, false, A, 70000, 50010, 0, 0);
+    finish();
+    assert_int_equal(R.views[0].rel_seq, 1);
+    assert_int_equal(R.views[0].rel_ack, 1);
+    assert_true(R.views[0].rel_ack_valid);
+    assert_int_equal(R.views[1].rel_seq, 1);
+    assert_int_equal(R.views[1].rel_ack, 11);
+}
+
+static void bad_checksum_is_skipped_when_verifying(void **state)
+{
+    (void)state;
+    start(0, 0, true);
+    seg(1.0, 1001, true, S, 100, 0, 0, TL_CKSUM_BAD);
+    finish();
+    assert_true(R.views[0].skipped);
+    assert_int_equal(R.stats.bad_checksum, 1);
+    assert_int_equal(R.nrecs, 1);
+    assert_int_equal(R.recs[0].orig_pkts, 0);
+    assert_string_equal(R.recs[0].history, "C");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connections_numbered_by_first_packet_records_in_that_order),
+        cmocka_unit_test(syn_after_close_is_a_new_generation_with_port_reused),
+        cmocka_unit_test(max_conns_evicts_the_oldest_with_its_record),
+        cmocka_unit_test(idle_connection_is_summarised_and_forgotten),
+        cmocka_unit_test(first_packet_syn_ack_makes_its_sender_the_server),
+        cmocka_unit_test(midstream_relative_numbers_start_at_one_as_tshark),
+        cmocka_unit_test(bad_checksum_is_skipped_when_verifying),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
