@@ -23,13 +23,17 @@ typedef struct serve_opts {
     mode mode;
     size_t read_size;
     int linger;                /* -1: not set */
-    int end;                   /* 0 close, 1 shutdown(SHUT_WR) then read to EOF */
+    int end;                   /* 0: read to EOF, then close; 1 --shutdown: shutdown(SHUT_WR)
+                                * on accept, then read to EOF; 2 --close: close() on accept */
 } serve_opts;
 
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: tcplens serve [-p PORT] [-6] [--mode echo|count|hexdump|discard] [--read-size N]\n"
-                "                     [--linger SECS] [--reuseaddr] [--nodelay] [--shutdown|--close] [--once]\n");
+                "                     [--linger SECS] [--reuseaddr] [--nodelay] [--shutdown|--close] [--once]\n"
+                "  default: read until the client closes, answering per mode, then close()\n"
+                "  --shutdown  shutdown(SHUT_WR) right after accept, then keep reading (lab shutdown)\n"
+                "  --close     close() right after accept (lab close-then-send)\n");
 }
 
 static void hexdump(const unsigned char *p, size_t n)
@@ -53,6 +57,12 @@ static void handle(tl_calls *c, int fd, const serve_opts *o)
     if (o->linger >= 0) tl_c_linger(c, fd, 1, o->linger);
     unsigned char *buf = malloc(o->read_size);
     if (!buf) return;
+    if (o->end == 2) {          /* --close: at once, as lab close-then-send */
+        tl_c_close(c, fd);
+        free(buf);
+        return;
+    }
+    if (o->end == 1) tl_c_shutdown(c, fd, SHUT_WR);   /* --shutdown: FIN now, keep reading */
     size_t total = 0, reads = 0;
     ssize_t n;
     while ((n = tl_c_recv(c, fd, buf, o->read_size)) > 0) {
@@ -66,11 +76,6 @@ static void handle(tl_calls *c, int fd, const serve_opts *o)
         int len = snprintf(msg, sizeof msg, "%zu bytes in %zu reads\n", total, reads);
         tl_calls_note(c, "%.*s", len - 1, msg);
         tl_c_send(c, fd, msg, (size_t)len);
-    }
-    if (o->end == 1) {
-        tl_c_shutdown(c, fd, SHUT_WR);
-        while (tl_c_recv(c, fd, buf, o->read_size) > 0) {
-        }
     }
     tl_c_close(c, fd);
     free(buf);
@@ -110,7 +115,7 @@ static int parse(int argc, char **argv, serve_opts *o)
         } else if (!strcmp(a, "--shutdown")) {
             o->end = 1;
         } else if (!strcmp(a, "--close")) {
-            o->end = 0;
+            o->end = 2;
         } else if (!strcmp(a, "--once")) {
             o->once = true;
         } else {
