@@ -51,6 +51,7 @@ typedef struct tl_pkt_view {
     bool rel_ack_valid;         /* ACK flag set and the peer's ISN is known */
     int64_t win_scaled;         /* window << scale; -1 when the scale is unknown */
     tl_tcp_state client_state, server_state;   /* after this packet */
+    tl_tcp_state client_before, server_before; /* before it */
     uint8_t n_analysis;
     tl_event_kind analysis[TL_MAX_ANALYSIS];   /* Wireshark-style flags on this packet */
     bool skipped;               /* ignored by the tracker (bad checksum with verify) */

@@ -311,6 +311,8 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
 
     v->conn = c->id;
     v->from = role_of(role);
+    v->client_before = c->fsm.ep[0].state;
+    v->server_before = c->fsm.ep[1].state;
     tl_track_out o;
     tl_track_out_reset(&o);
     if (reused) tl_track_out_event(&o, TL_EV_PORT_REUSED, v->from, NAN);

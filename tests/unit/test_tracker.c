@@ -128,6 +128,11 @@ static void connections_numbered_by_first_packet_records_in_that_order(void **st
     assert_int_equal(R.views[0].conn, 1);
     assert_int_equal(R.views[1].conn, 2);
     assert_int_equal(R.views[2].conn, 1);
+    /* states before and after the SYN-ACK */
+    assert_int_equal(R.views[2].client_before, TL_ST_SYN_SENT);
+    assert_int_equal(R.views[2].server_before, TL_ST_LISTEN);
+    assert_int_equal(R.views[2].client_state, TL_ST_ESTABLISHED);
+    assert_int_equal(R.views[2].server_state, TL_ST_SYN_RECEIVED);
     assert_int_equal(R.nrecs, 2);
     assert_int_equal(R.recs[0].conn, 1);
     assert_int_equal(R.recs[1].conn, 2);
