@@ -2,20 +2,42 @@
 """compare_states.py -- one scenario of test_kernel_states.sh: do the states
 tcplens infers from the wire agree with the kernel's own?
 
-    compare_states.py SCENARIO ADDR PORT TRACE SS_SNAPSHOT JSON [EXPECTED_EVENT]
+    compare_states.py [--event NAME]... [--conns N] \\
+        LABEL ADDR PORT TRACE SS_SNAPSHOT CHECKPOINTS JSON
 
 TRACE is the text of a tracefs instance with sock:inet_sock_set_state
-enabled; SS_SNAPSHOT is `ss -tan` taken after the scenario; JSON is
-`tcplens read --json` of the capture. Prints '#' summary lines; exit 0 when
-every endpoint's state sequence agrees, 1 when not.
+enabled ('-' when the tracepoint is out of reach, e.g. not root: then only
+the snapshots are compared); SS_SNAPSHOT is `ss -tan` taken after the
+scenario; CHECKPOINTS holds the snapshots tcpgen took at its quiet moments,
+each as a line '@ NAME TIME' (CLOCK_REALTIME, the clock of the capture's
+timestamps) followed by `ss -tanH` ('-' or an empty file: none); JSON is
+`tcplens read --json` of the capture. --conns N: the scenario makes N
+connections on one 4-tuple (N > 1: port reuse); generation g of each
+endpoint is compared with tcplens's connection g. --event: an event tcplens
+must report. Prints one '#' summary line per endpoint (and generation);
+exit 0 when everything agrees, 1 when not.
+
+Two comparisons, both per endpoint:
+  - sequence (tracepoint): every transition the kernel made, in order, equals
+    tcplens's "state" records for that endpoint;
+  - snapshots (sock_diag via ss): at each checkpoint, and at the end, the
+    state ss lists for the socket equals tcplens's state after the last
+    packet captured before the snapshot; a socket ss does not list is CLOSED
+    (closed sockets are unhashed, sock_diag cannot see them).
 
 Kernel facts the comparison accounts for (Linux):
   - connect() traces CLOSE -> SYN_SENT before the local port is bound
-    (sport=0 in that line);
+    (sport=0 in that line) unless the socket was bound first;
+  - the tracepoint's saddr/daddr are meaningless for AF_INET6 sockets: their
+    addresses are saddrv6/daddrv6;
   - entering TIME-WAIT (and an orphaned FIN-WAIT-2) hands the socket to a
     timewait socket: the tracepoint shows -> CLOSE, `ss` shows the timewait
-    socket's state. A final CLOSE is replaced by what ss still shows.
+    socket's state. A final CLOSE is replaced by what ss still shows: the
+    end snapshot for the last generation, the checkpoint 'connG' for
+    generation G of a port-reuse scenario (a new SYN later kills the
+    timewait socket without a trace line).
 """
+import ipaddress
 import json
 import re
 import sys
@@ -27,10 +49,22 @@ KERNEL_NAMES = {
     "FIN_WAIT2": "FIN-WAIT-2", "CLOSE_WAIT": "CLOSE-WAIT", "CLOSING": "CLOSING",
     "LAST_ACK": "LAST-ACK", "TIME_WAIT": "TIME-WAIT",
 }
-SS_NAMES = {"TIME-WAIT": "TIME-WAIT", "FIN-WAIT-2": "FIN-WAIT-2"}
+SS_NAMES = {
+    "ESTAB": "ESTABLISHED", "SYN-SENT": "SYN-SENT", "SYN-RECV": "SYN-RECEIVED",
+    "FIN-WAIT-1": "FIN-WAIT-1", "FIN-WAIT-2": "FIN-WAIT-2", "TIME-WAIT": "TIME-WAIT",
+    "CLOSE-WAIT": "CLOSE-WAIT", "LAST-ACK": "LAST-ACK", "CLOSING": "CLOSING",
+    "UNCONN": "CLOSED", "CLOSE": "CLOSED",
+}
+TIMEWAIT_STATES = ("TIME-WAIT", "FIN-WAIT-2")   # what a timewait socket can show
 
-LINE = re.compile(r"inet_sock_set_state: .*?protocol=IPPROTO_TCP sport=(\d+) dport=(\d+) "
-                  r"saddr=(\S+) daddr=(\S+) .*?oldstate=TCP_(\w+) newstate=TCP_(\w+)")
+FIELD = re.compile(r"(\w+)=(\S+)")
+
+
+def same_addr(a, b):
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
 
 
 def kernel_transitions(path, addr, port):
@@ -38,41 +72,78 @@ def kernel_transitions(path, addr, port):
     out = []
     with open(path) as f:
         for line in f:
-            m = LINE.search(line)
-            if not m:
+            _, sep, rest = line.partition("inet_sock_set_state: ")
+            if not sep:
                 continue
-            sport, dport, saddr, daddr, old, new = m.groups()
-            sport, dport = int(sport), int(dport)
-            if addr not in (saddr, daddr) or port not in (sport, dport) or dport == 0:
+            fl = dict(FIELD.findall(rest))
+            if fl.get("protocol") != "IPPROTO_TCP":
                 continue
+            if fl.get("family") == "AF_INET6":
+                saddr, daddr = fl.get("saddrv6", ""), fl.get("daddrv6", "")
+            else:
+                saddr, daddr = fl.get("saddr", ""), fl.get("daddr", "")
+            sport, dport = int(fl["sport"]), int(fl["dport"])
+            if not (same_addr(addr, saddr) or same_addr(addr, daddr)):
+                continue
+            if port not in (sport, dport) or dport == 0:
+                continue
+            old = fl["oldstate"].removeprefix("TCP_")
+            new = fl["newstate"].removeprefix("TCP_")
             out.append((sport, dport, KERNEL_NAMES.get(old, old), KERNEL_NAMES.get(new, new)))
     return out
 
 
-def ss_states(path):
-    """{(local_port, peer_port): state} of sockets ss still lists."""
+def parse_ss_lines(lines, addr):
+    """{(local_port, peer_port): state} of ADDR's sockets in `ss -tan` lines."""
     st = {}
-    with open(path) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) < 5 or parts[0] not in SS_NAMES:
-                continue
-            lp = int(parts[3].rsplit(":", 1)[1])
-            pp = int(parts[4].rsplit(":", 1)[1])
-            st[(lp, pp)] = SS_NAMES[parts[0]]
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 5 or parts[0] not in SS_NAMES:
+            continue
+        lh, _, lp = parts[3].rpartition(":")
+        ph, _, pp = parts[4].rpartition(":")
+        # the client's source may be another loopback address (127.0.0.1)
+        if not pp.isdigit() or not any(same_addr(h.strip("[]").split("%")[0], addr)
+                                       for h in (lh, ph)):
+            continue
+        st[(int(lp), int(pp))] = SS_NAMES[parts[0]]
     return st
 
 
-def kernel_sequence(trans, local, peer, ss, client_port_unbound):
-    seq = []
+def read_checkpoints(path, addr):
+    """[(name, time, snapshot)] in the order tcpgen took them."""
+    cps = []
+    if path == "-":
+        return cps
+    cur = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("@ "):
+                _, name, t = line.split()
+                cur = (name, float(t), [])
+                cps.append(cur)
+            elif cur is not None:
+                cur[2].append(line)
+    return [(n, t, parse_ss_lines(lines, addr)) for n, t, lines in cps]
+
+
+def kernel_generations(trans, local, peer, is_client):
+    """The endpoint's socket transitions, split where a new connection starts."""
+    gens = []
     for sport, dport, old, new in trans:
-        mine = (sport == local and dport == peer) or (client_port_unbound and sport == 0 and dport == peer)
-        if mine:
-            if not seq:
-                seq.append(old)
-            seq.append(new)
-    if seq and seq[-1] == "CLOSED" and (local, peer) in ss:
-        held = ss[(local, peer)]
+        mine = (sport == local and dport == peer) or (is_client and sport == 0 and dport == peer)
+        if not mine:
+            continue
+        starts = new == "SYN-SENT" if is_client else old == "LISTEN"
+        if starts or not gens:
+            gens.append([old])
+        gens[-1].append(new)
+    return gens
+
+
+def resolve_timewait(seq, held):
+    """A final CLOSE that is really a timewait socket ss still lists."""
+    if seq and seq[-1] == "CLOSED" and held in TIMEWAIT_STATES:
         if len(seq) >= 2 and seq[-2] == held:
             seq.pop()
         else:
@@ -87,9 +158,27 @@ def strip_start(seq):
     return seq
 
 
+def parse_args(argv):
+    events, nconns, pos = [], 1, []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--event":
+            events.append(argv[i + 1])
+            i += 2
+        elif argv[i] == "--conns":
+            nconns = int(argv[i + 1])
+            i += 2
+        else:
+            pos.append(argv[i])
+            i += 1
+    if len(pos) != 7:
+        sys.exit(__doc__)
+    return events, nconns, pos
+
+
 def main():
-    scenario, addr, port, trace, ssfile, jsonfile = sys.argv[1:7]
-    want_event = sys.argv[7] if len(sys.argv) > 7 else ""
+    want_events, nconns, pos = parse_args(sys.argv[1:])
+    label, addr, port, trace, ssfile, cpfile, jsonfile = pos
     port = int(port)
     recs = []
     with open(jsonfile) as f:
@@ -97,44 +186,102 @@ def main():
             line = line.strip()
             if line:
                 recs.append(json.loads(line))
-    conns = [r for r in recs if r.get("type") == "conn"]
-    if len(conns) != 1:
-        print(f"{scenario}: expected one connection in tcplens output, got {len(conns)}")
-        return 1
-    conn = conns[0]
-    cport = conn["orig_p"] if conn["resp_p"] == port else conn["resp_p"]
-    ours = {"client": [], "server": []}
-    for r in recs:
-        if r.get("type") == "state" and r.get("conn") == conn["conn"]:
-            s = ours[r["endpoint"]]
-            if not s:
-                s.append(r["from"])
-            s.append(r["to"])
-    events = [r["event"] for r in recs if r.get("type") == "event"]
-
-    trans = kernel_transitions(trace, addr, port)
-    ss = ss_states(ssfile)
-    kern = {
-        "client": kernel_sequence(trans, cport, port, ss, True),
-        "server": kernel_sequence(trans, port, cport, ss, False),
-    }
+    conns = sorted((r for r in recs if r.get("type") == "conn"), key=lambda r: r["conn"])
     ok = True
-    for ep in ("client", "server"):
-        k, o = strip_start(kern[ep]), strip_start(ours[ep])
-        if not kern[ep]:
-            print(f"# {scenario} {ep}: no kernel socket; tcplens says {' '.join(o) or '-'}")
-            continue
-        if k == o:
-            print(f"# {scenario} {ep}: agree: {' '.join(k)}")
+    if len(conns) != nconns:
+        print(f"{label}: expected {nconns} connection(s) in tcplens output, got {len(conns)}")
+        return 1
+    tuples = {(c["orig_h"], c["orig_p"], c["resp_h"], c["resp_p"]) for c in conns}
+    if len(tuples) != 1:
+        print(f"{label}: expected one 4-tuple, tcplens reports {sorted(tuples)}")
+        return 1
+    if nconns > 1:
+        reused = ["port_reused" in c["events"] for c in conns]
+        if reused == [False] + [True] * (nconns - 1):
+            print(f"# {label}: {nconns} connections on one 4-tuple, port_reused on #2..#{nconns}")
         else:
             ok = False
-            print(f"{scenario} {ep}: DISAGREE\n  kernel:  {' '.join(k)}\n  tcplens: {' '.join(o)}")
-    if want_event:
-        if want_event in events:
-            print(f"# {scenario}: event {want_event} reported")
+            print(f"{label}: port_reused per connection {reused}, "
+                  f"expected only on connections 2..{nconns}")
+    cport = conns[0]["orig_p"] if conns[0]["resp_p"] == port else conns[0]["resp_p"]
+
+    # tcplens: per generation and endpoint, the sequence and the timed states.
+    ours, timed = [], []
+    for c in conns:
+        seqs, times = {"client": [], "server": []}, {"client": [], "server": []}
+        for r in recs:
+            if r.get("type") == "state" and r.get("conn") == c["conn"]:
+                s = seqs[r["endpoint"]]
+                if not s:
+                    s.append(r["from"])
+                s.append(r["to"])
+                times[r["endpoint"]].append((r["ts"], r["to"]))
+        ours.append(seqs)
+        timed.append(times)
+
+    cps = read_checkpoints(cpfile, addr)
+    final_ss = parse_ss_lines(open(ssfile).readlines(), addr)
+    cps.append(("end", float("inf"), final_ss))
+    tuple_of = {"client": (cport, port), "server": (port, cport)}
+
+    kern = None
+    if trace != "-":
+        trans = kernel_transitions(trace, addr, port)
+        kern = {ep: kernel_generations(trans, *tuple_of[ep], ep == "client")
+                for ep in ("client", "server")}
+        by_name = {n: s for n, _, s in cps}
+        for ep in kern:
+            for g, seq in enumerate(kern[ep]):
+                snap = by_name.get(f"conn{g + 1}") if g + 1 < len(kern[ep]) else final_ss
+                resolve_timewait(seq, (snap or {}).get(tuple_of[ep]))
+
+    for g in range(nconns):
+        for ep in ("client", "server"):
+            name = f"{ep}#{g + 1}" if nconns > 1 else ep
+            o = strip_start(ours[g][ep])
+            # snapshots taken while this generation was the newest one
+            snaps = []
+            for cpname, t, snap in cps:
+                gen = max([i for i, c in enumerate(conns) if c["ts"] <= t], default=-1)
+                if gen != g:
+                    continue
+                before = [to for ts, to in timed[g][ep] if ts <= t]
+                mine = before[-1] if before else "UNKNOWN"
+                theirs = snap.get(tuple_of[ep], "CLOSED")
+                snaps.append(f"{cpname}={theirs}")
+                if mine != theirs:
+                    ok = False
+                    print(f"{label} {name}: DISAGREE at snapshot {cpname}: "
+                          f"ss says {theirs}, tcplens says {mine}")
+            snaptext = ", ".join(snaps)
+            if kern is None:
+                print(f"# {label} {name}: agree (sock_diag snapshots only, no tracepoint): "
+                      f"{snaptext}; tcplens: {' '.join(o)}")
+                continue
+            gens = kern[ep]
+            if g >= len(gens):
+                print(f"# {label} {name}: no kernel socket; tcplens says {' '.join(o) or '-'}; "
+                      f"snapshots {snaptext}")
+                continue
+            k = strip_start(gens[g])
+            if k == o:
+                print(f"# {label} {name}: agree: {' '.join(k)} (snapshots {snaptext})")
+            else:
+                ok = False
+                print(f"{label} {name}: DISAGREE\n  kernel:  {' '.join(k)}\n  tcplens: {' '.join(o)}")
+        if kern is not None:
+            extra = [ep for ep in kern if len(kern[ep]) > nconns]
+            if extra and g == nconns - 1:
+                ok = False
+                print(f"{label}: the kernel made more connections than tcplens reports ({extra})")
+
+    events = [r["event"] for r in recs if r.get("type") == "event"]
+    for want in want_events:
+        if want in events:
+            print(f"# {label}: event {want} reported")
         else:
             ok = False
-            print(f"{scenario}: expected event {want_event}, tcplens reported {events}")
+            print(f"{label}: expected event {want}, tcplens reported {events}")
     return 0 if ok else 1
 
 
