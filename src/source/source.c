@@ -5,11 +5,21 @@
  * tl_frame.n matches tcpdump -# / Wireshark frame numbers. Live sources let
  * the kernel filter (pcap_setfilter) to keep unwanted packets out of
  * userspace; their numbering counts delivered packets, as tcpdump does.
+ * A pcapng file may mix link types, so the offline filter is compiled once
+ * per link type (pcap_open_dead) and picked by the frame's linktype.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "source/source_int.h"
+
+/* The filter compiled for one link type; ok false = it does not compile
+ * there (remembered so the error is reported once). */
+struct tl__prog {
+    int dlt;
+    bool ok;
+    struct bpf_program prog;
+};
 
 tl_source *tl__source_new(const struct tl_source_ops *ops, void *priv)
 {
@@ -20,40 +30,101 @@ tl_source *tl__source_new(const struct tl_source_ops *ops, void *priv)
     src->priv = priv;
     src->ts_digits = 6;
     src->probe_dlt = DLT_EN10MB;
+    src->cur_dlt = -1;
     return src;
 }
 
-static void drop_prog(tl_source *src)
+static void drop_progs(tl_source *src)
 {
-    if (src->have_prog) {
-        pcap_freecode(&src->prog);
-        src->have_prog = false;
-    }
+    for (size_t i = 0; i < src->nprogs; i++)
+        if (src->progs[i].ok)
+            pcap_freecode(&src->progs[i].prog);
+    src->nprogs = 0;
+    src->last_prog = 0;
 }
 
-/* Compile src->filter for handle p into src->prog. */
-static int compile_for(tl_source *src, pcap_t *p, const char *name, char *errbuf)
+/* Compile `filter` for dlt without a capture handle. */
+static int compile_dead(const char *filter, int dlt, struct bpf_program *prog,
+                        const char *name, char *errbuf)
 {
-    struct bpf_program prog;
+    pcap_t *dead = pcap_open_dead(dlt, 262144);
+    if (!dead)
+        return tl_err(errbuf, TL_ENOMEM, "filter: out of memory");
+    int rc = 0;
+    if (pcap_compile(dead, prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+        rc = tl_err(errbuf, TL_EFILTER, "filter '%s'%s%s (link type %d): %s", filter,
+                    name ? " for " : "", name ? name : "", dlt, pcap_geterr(dead));
+    pcap_close(dead);
+    return rc;
+}
 
-    if (pcap_compile(p, &prog, src->filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
-        return tl_err(errbuf, TL_EFILTER, "filter '%s'%s%s: %s", src->filter,
-                      name ? " for " : "", name ? name : "", pcap_geterr(p));
-    drop_prog(src);
-    src->prog = prog;
-    src->have_prog = true;
-    return 0;
+/* The cache entry for dlt, compiling it on first use; NULL only when out
+ * of memory. */
+static struct tl__prog *prog_for(tl_source *src, int dlt, const char *name,
+                                 char *errbuf, int *rc)
+{
+    *rc = 0;
+    if (src->last_prog < src->nprogs && src->progs[src->last_prog].dlt == dlt)
+        return &src->progs[src->last_prog];
+    for (size_t i = 0; i < src->nprogs; i++)
+        if (src->progs[i].dlt == dlt) {
+            src->last_prog = i;
+            return &src->progs[i];
+        }
+    if (src->nprogs == src->progs_cap) {
+        size_t cap = src->progs_cap ? src->progs_cap * 2 : 4;
+        struct tl__prog *np = realloc(src->progs, cap * sizeof(*np));
+        if (!np) {
+            *rc = tl_err(errbuf, TL_ENOMEM, "filter: out of memory");
+            return NULL;
+        }
+        src->progs = np;
+        src->progs_cap = cap;
+    }
+    struct tl__prog *e = &src->progs[src->nprogs];
+    e->dlt = dlt;
+    *rc = compile_dead(src->filter, dlt, &e->prog, name, errbuf);
+    if (*rc == TL_ENOMEM)
+        return NULL;
+    e->ok = *rc == 0;
+    src->last_prog = src->nprogs++;
+    return e;
+}
+
+int tl__source_dlt(tl_source *src, int dlt, const char *name, char *errbuf)
+{
+    if (src->cur_dlt < 0)
+        src->cur_dlt = dlt;
+    if (!src->filter)
+        return 0;
+    int rc;
+    struct tl__prog *e = prog_for(src, dlt, name, errbuf, &rc);
+    if (e && !e->ok && rc == 0)  /* known bad: say it again for this file */
+        return compile_dead(src->filter, dlt, &(struct bpf_program){0}, name, errbuf);
+    return rc;
 }
 
 int tl__source_attach(tl_source *src, pcap_t *p, const char *name, char *errbuf)
 {
     src->handle = p;
-    if (!p || !src->filter)
+    if (!p) {
+        src->cur_dlt = -1;
         return 0;
-    int rc = compile_for(src, p, name, errbuf);
-    if (rc == 0 && src->live && pcap_setfilter(p, &src->prog) != 0)
-        return tl_err(errbuf, TL_EFILTER, "filter '%s': %s", src->filter,
-                      pcap_geterr(p));
+    }
+    if (!src->live)
+        return tl__source_dlt(src, pcap_datalink(p), name, errbuf);
+    src->cur_dlt = pcap_datalink(p);
+    if (!src->filter)
+        return 0;
+    /* Live: the kernel runs the program; pcap_setfilter keeps its own copy. */
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, src->filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+        return tl_err(errbuf, TL_EFILTER, "filter '%s'%s%s: %s", src->filter,
+                      name ? " for " : "", name ? name : "", pcap_geterr(p));
+    int rc = 0;
+    if (pcap_setfilter(p, &prog) != 0)
+        rc = tl_err(errbuf, TL_EFILTER, "filter '%s': %s", src->filter, pcap_geterr(p));
+    pcap_freecode(&prog);
     return rc;
 }
 
@@ -64,7 +135,7 @@ int tl_source_set_filter(tl_source *src, const char *filter, char *errbuf)
     if (!filter || !*filter) {
         free(src->filter);
         src->filter = NULL;
-        drop_prog(src);
+        drop_progs(src);
         if (src->live && src->handle) {
             /* An always-true program replaces the kernel filter. */
             struct bpf_program all;
@@ -81,29 +152,31 @@ int tl_source_set_filter(tl_source *src, const char *filter, char *errbuf)
     char *copy = strdup(filter);
     if (!copy)
         return tl_err(errbuf, TL_ENOMEM, "set filter: out of memory");
-    char *old = src->filter;
-    src->filter = copy;
-
-    int rc;
-    if (src->handle) {
-        rc = tl__source_attach(src, src->handle, NULL, errbuf);
-    } else {
-        /* No file open yet: validate against the first file's link type;
-         * each file recompiles when it is opened. */
-        pcap_t *dead = pcap_open_dead(src->probe_dlt, 262144);
-        if (!dead) {
-            rc = tl_err(errbuf, TL_ENOMEM, "set filter: out of memory");
-        } else {
-            rc = compile_for(src, dead, NULL, errbuf);
-            pcap_close(dead);
-        }
-    }
+    /* Validate against the current (or first file's) link type before
+     * anything changes; other link types compile when they appear. */
+    int dlt = src->cur_dlt >= 0 ? src->cur_dlt : src->probe_dlt;
+    struct bpf_program check;
+    int rc = compile_dead(copy, dlt, &check, NULL, errbuf);
     if (rc < 0) {
-        src->filter = old;
         free(copy);
         return rc;
     }
-    free(old);
+    pcap_freecode(&check);
+    if (src->live && src->handle) {
+        char *old = src->filter;
+        src->filter = copy;
+        rc = tl__source_attach(src, src->handle, NULL, errbuf);
+        if (rc < 0) {
+            src->filter = old;
+            free(copy);
+            return rc;
+        }
+        free(old);
+        return 0;
+    }
+    free(src->filter);
+    src->filter = copy;
+    drop_progs(src);
     return 0;
 }
 
@@ -125,12 +198,28 @@ int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf)
         if (rc <= 0)
             return rc;
         frame->n = ++src->records;
-        if (src->have_prog && !src->live) {
+        if (src->filter && !src->live) {
+            int frc;
+            struct tl__prog *e = prog_for(src, frame->linktype, frame->file, errbuf, &frc);
+            if (!e)
+                return frc;
+            if (!e->ok) {
+                /* Filter set after this link type appeared and it does not
+                 * compile there: skip its frames, say so once. */
+                src->filtered++;
+                if (frc < 0) {
+                    src->last_error.file = frame->file;
+                    src->last_error.offset = frame->offset;
+                    src->last_error.packet = frame->n;
+                    return frc;
+                }
+                continue;
+            }
             struct pcap_pkthdr h;
             memset(&h, 0, sizeof(h));
             h.caplen = frame->caplen;
             h.len = frame->len;
-            if (pcap_offline_filter(&src->prog, &h, frame->data) == 0) {
+            if (pcap_offline_filter(&e->prog, &h, frame->data) == 0) {
                 src->filtered++;
                 continue;
             }
@@ -158,7 +247,7 @@ void tl_source_last_error(const tl_source *src, tl_source_where *where)
 
 int tl_source_linktype(const tl_source *src)
 {
-    return src && src->handle ? pcap_datalink(src->handle) : -1;
+    return src ? src->cur_dlt : -1;
 }
 
 int tl_source_fd(const tl_source *src)
@@ -191,7 +280,8 @@ void tl_source_free(tl_source *src)
     if (!src)
         return;
     src->ops->close(src);
-    drop_prog(src);
+    drop_progs(src);
+    free(src->progs);
     free(src->filter);
     free(src);
 }

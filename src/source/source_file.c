@@ -2,10 +2,11 @@
  * timeline in the order given, e.g. rotated tcpdump -C/-G captures.
  *
  * Each regular file is probed up front (first 64 KiB) for its timestamp
- * resolution and link type, then opened through libpcap when its turn
- * comes, so only one file is open at a time. Pipes cannot be rewound, so a
- * pipe's probed prefix is replayed to libpcap through a fopencookie()
- * stream that also counts bytes, which keeps record offsets known.
+ * resolution and link type, then mapped when its turn comes (only one file
+ * is open at a time) and walked in place by pcap_buf.c or pcapng.c; unusual
+ * pcap variants go to libpcap. Pipes cannot be rewound, so a pipe's probed
+ * prefix is replayed through a fopencookie() stream that also counts bytes,
+ * which keeps record offsets known; pcapng.c or libpcap reads that stream.
  * A file that cannot be opened or is corrupt is reported by
  * tl_source_next() in its place in the timeline; the next call goes on
  * with the following file.
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,7 +40,7 @@ typedef struct file_priv {
     file_input *in;
     size_t n;
     size_t cur;        /* index of the input being read or next to open */
-    tl__reader rd;     /* rd.p != NULL while in[cur] is open */
+    tl__reader rd;     /* rd.kind != TL__RD_NONE while in[cur] is open */
 } file_priv;
 
 /* ---- replaying cookie stream for pipes --------------------------------- */
@@ -214,7 +216,31 @@ static int prepare_input(file_input *in, bool first)
 
 /* ---- timeline --------------------------------------------------------- */
 
-/* Opens in[cur] through libpcap. */
+/* A regular file: mapped and walked in place; 1 = a variant for libpcap. */
+static int open_mapped(tl_source *src, file_priv *fp, file_input *in, char *errbuf)
+{
+    int fd;
+    do
+        fd = open(in->name, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        int e = errno;
+        return tl_err(errbuf, e == ENOENT ? TL_ENOTFOUND : TL_EIO, "%s: %s", in->name,
+                      strerror(e));
+    }
+    const uint8_t *m;
+    size_t len;
+    int rc = tl__map_file(fd, &m, &len);
+    close(fd);  /* the mapping stays valid */
+    if (rc < 0)
+        return tl_err(errbuf, TL_EIO, "%s: mmap: %s", in->name, strerror(-rc));
+    rc = tl__reader_open_buf(&fp->rd, src, m, len, len, in->name, errbuf);
+    if (rc != 0 && m)
+        munmap((void *)(uintptr_t)m, len);
+    return rc;
+}
+
+/* Opens in[cur]. */
 static int open_current(tl_source *src, file_priv *fp, char *errbuf)
 {
     file_input *in = &fp->in[fp->cur];
@@ -223,6 +249,9 @@ static int open_current(tl_source *src, file_priv *fp, char *errbuf)
     if (in->err)
         return tl_err(errbuf, in->err, "%s", in->err_msg);
     if (in->regular) {
+        int rc = open_mapped(src, fp, in, errbuf);
+        if (rc <= 0)
+            return rc;
         f = fopen(in->name, "rbe");
         if (!f) {
             int e = errno;
@@ -242,8 +271,10 @@ static int open_current(tl_source *src, file_priv *fp, char *errbuf)
         in->prefix = NULL;
         if (!f)
             return tl_err(errbuf, TL_ENOMEM, "%s: out of memory", in->name);
+        if (in->probe.pcapng)
+            return tl__reader_open_ngstream(&fp->rd, src, f, in->name, errbuf);
     }
-    int rc = tl__reader_open(&fp->rd, f, in->name, in->probe.pcapng, in->regular, errbuf);
+    int rc = tl__reader_open(&fp->rd, f, in->name, false, in->regular, errbuf);
     if (rc < 0)
         return rc;
     rc = tl__source_attach(src, fp->rd.p, in->name, errbuf);
@@ -256,7 +287,7 @@ static int open_current(tl_source *src, file_priv *fp, char *errbuf)
 
 static void close_current(tl_source *src, file_priv *fp)
 {
-    if (fp->rd.p) {
+    if (fp->rd.kind != TL__RD_NONE) {
         (void)tl__source_attach(src, NULL, NULL, NULL);
         tl__reader_close(&fp->rd);
     }
@@ -267,7 +298,7 @@ static int file_next(tl_source *src, tl_frame *frame, char *errbuf)
     file_priv *fp = src->priv;
 
     while (fp->cur < fp->n) {
-        if (!fp->rd.p) {
+        if (fp->rd.kind == TL__RD_NONE) {
             int rc = open_current(src, fp, errbuf);
             if (rc < 0) {
                 frame->file = fp->in[fp->cur].name;

@@ -3,7 +3,9 @@
  * tl_source is a small vtable (libpcap pcap-int.h read_op / priv style):
  * source.c owns numbering, the BPF filter and the counters; each
  * implementation only yields raw records. Offline implementations (files,
- * mem) share the tl__reader helpers of source_offline.c.
+ * mem) share tl__reader (source_offline.c), which dispatches to the readers:
+ * pcap_buf.c walks classic pcap in place (mmap'ed files, memory), pcapng.c
+ * reads every pcapng input, libpcap reads pipes and unusual pcap variants.
  */
 #ifndef TL_SOURCE_INT_H
 #define TL_SOURCE_INT_H
@@ -33,12 +35,16 @@ struct tl_source {
     uint64_t filtered;
     int ts_digits;
     int probe_dlt;     /* DLT used to validate a filter before any file is open */
+    int cur_dlt;       /* DLT of the current file (first interface), -1 none */
     bool live;         /* live: the filter runs in the kernel (pcap_setfilter) */
 
     char *filter;      /* filter text, NULL = none */
-    bool have_prog;
-    struct bpf_program prog;
-    pcap_t *handle;    /* handle records currently come from, NULL between files */
+    /* Offline: the filter compiled once per link type seen (pcapng files
+     * mix link types), looked up by the frame's linktype. */
+    struct tl__prog *progs;
+    size_t nprogs, progs_cap;
+    size_t last_prog;  /* index of the last hit */
+    pcap_t *handle;    /* live handle, or the libpcap offline handle; NULL otherwise */
 
     tl_source_where last_error;
 
@@ -48,9 +54,19 @@ struct tl_source {
 tl_source *tl__source_new(const struct tl_source_ops *ops, void *priv);
 
 /* An implementation calls this when it starts reading from handle p (or
- * with NULL when it closed it); compiles the filter for p's link type.
+ * with NULL when it closed it); live: compiles the filter for p and sets it
+ * in the kernel; offline: same as tl__source_dlt(pcap_datalink(p)).
  * Returns TL_EFILTER naming `name` when the filter is invalid there. */
 int tl__source_attach(tl_source *src, pcap_t *p, const char *name, char *errbuf);
+
+/* An offline reader learnt that frames of link type dlt follow (a pcap
+ * header, a pcapng interface block): compiles the filter for it once
+ * (cached). TL_EFILTER naming `name` when the filter is invalid there. */
+int tl__source_dlt(tl_source *src, int dlt, const char *name, char *errbuf);
+
+/* LINKTYPE_ value from a file -> DLT_ value, as libpcap maps them (they are
+ * equal except for a few historical numbers, RAW 101 -> DLT_RAW above all). */
+int tl__linktype_to_dlt(uint32_t linktype);
 
 /* What the first bytes of a capture say, read without libpcap so that
  * stdin can be probed before libpcap consumes it. */
@@ -65,23 +81,87 @@ typedef struct tl__probe {
  * interface block is incomplete). Never reads past n. */
 int tl__probe_bytes(const uint8_t *buf, size_t n, tl__probe *p);
 
-/* One libpcap offline handle over a FILE. */
+/* Largest pcapng block accepted (pcapng.c); longer is an error, never an
+ * allocation. Largest classic record (libpcap's MAXIMUM_SNAPLEN). */
+#define TL__NG_MAX_BLOCK (16u * 1024u * 1024u)
+#define TL__PCAP_MAX_CAPLEN 262144u
+
+enum tl__reader_kind {
+    TL__RD_NONE = 0,
+    TL__RD_LIBPCAP,  /* libpcap over a FILE: pipes, unusual pcap variants */
+    TL__RD_PCAP_BUF, /* classic pcap walked in place (pcap_buf.c) */
+    TL__RD_PCAPNG,   /* pcapng over a buffer or a FILE (pcapng.c) */
+};
+
+typedef struct tl__ng tl__ng;
+
+/* One offline input being read, whichever reader does it. */
 typedef struct tl__reader {
-    pcap_t *p;
-    FILE *fp;          /* pcap_file(p); owned by p */
+    enum tl__reader_kind kind;
     const char *name;  /* borrowed */
+    tl_source *src;    /* told about link types for the filter; may be NULL */
+    int linktype;      /* DLT of the file (pcap) or of the first interface */
+
+    /* TL__RD_LIBPCAP */
+    pcap_t *p;
+    FILE *fp;          /* pcap_file(p), owned by p; or the pcapng stream */
     bool pcapng;
     bool seekable;
-    int linktype;
+
+    /* TL__RD_PCAP_BUF and buffer-backed TL__RD_PCAPNG */
+    const uint8_t *buf;
+    size_t len, pos;
+    size_t map_len;    /* != 0: buf is our mmap of that many bytes */
+    size_t dropped;    /* mapped bytes before this were given back */
+    bool swap;         /* pcap: file byte order differs from ours */
+    bool be;           /* pcap: file is big-endian */
+    bool nano;
+    uint32_t snaplen;  /* pcap: libpcap's adjusted snapshot length */
+
+    tl__ng *ng;        /* TL__RD_PCAPNG state */
 } tl__reader;
 
-/* Opens fp (ownership passes to the reader, also on failure). */
+/* libpcap over fp (ownership passes to the reader, also on failure). */
 int tl__reader_open(tl__reader *r, FILE *fp, const char *name, bool pcapng,
                     bool seekable, char *errbuf);
-/* 1 = record in frame, 0 = end, < 0 = TL_ETRUNC / TL_EFORMAT with
- * "name: offset N, packet M: why". packet_no is the number the record
+
+/* A capture in buf[0, len): classic pcap (usual variants) is walked in
+ * place, pcapng parsed in place. Returns 0 opened, 1 = a variant only
+ * libpcap reads (caller falls back to tl__reader_open), < 0 error. The
+ * buffer must outlive the reader; map_len != 0 makes the reader munmap it. */
+int tl__reader_open_buf(tl__reader *r, tl_source *src, const uint8_t *buf,
+                        size_t len, size_t map_len, const char *name, char *errbuf);
+
+/* pcapng read block by block from a stream (stdin). Takes fp. */
+int tl__reader_open_ngstream(tl__reader *r, tl_source *src, FILE *fp,
+                             const char *name, char *errbuf);
+
+/* 1 = record in frame, 0 = end, < 0 = TL_ETRUNC / TL_EFORMAT / TL_EFILTER
+ * with "name: offset N, packet M: why". packet_no is the number the record
  * would get. */
 int tl__reader_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf);
 void tl__reader_close(tl__reader *r);
+
+/* Per-kind parts, dispatched by tl__reader_next/close. */
+int tl__pcapbuf_open(tl__reader *r, char *errbuf);
+int tl__pcapbuf_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf);
+int tl__ng_open(tl__reader *r, char *errbuf);
+int tl__ng_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf);
+void tl__ng_free(tl__reader *r);
+
+/* Mapped pages behind the read position are given back every this many
+ * bytes, so memory does not grow with the file (SPEC §6). */
+#define TL__MAP_WINDOW (8u * 1024u * 1024u)
+void tl__reader_drop_behind(tl__reader *r);
+
+static inline void tl__reader_release(tl__reader *r)
+{
+    if (r->map_len && r->pos - r->dropped >= TL__MAP_WINDOW)
+        tl__reader_drop_behind(r);
+}
+
+/* Maps a regular file read-only for a sequential walk. 0 = mapped (*out,
+ * *len; an empty file gives *len 0 and *out NULL), < 0 errno-style error. */
+int tl__map_file(int fd, const uint8_t **out, size_t *len);
 
 #endif

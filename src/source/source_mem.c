@@ -1,8 +1,9 @@
 /* source_mem.c -- pcap/pcapng bytes in a caller's buffer: tests and fuzz
  * targets read captures without temp files (STYLE.md §4).
  *
- * glibc's fmemopen() turns the buffer into a seekable FILE that libpcap
- * reads like any file, so all formats libpcap knows work here too.
+ * Classic pcap and pcapng are walked in place (pcap_buf.c, pcapng.c), as
+ * mapped files are; for the unusual pcap variants glibc's fmemopen() turns
+ * the buffer into a seekable FILE that libpcap reads like any file.
  */
 #include <stdlib.h>
 
@@ -11,13 +12,13 @@
 #define MEM_NAME "<memory>"
 
 typedef struct mem_priv {
-    tl__reader rd;  /* rd.p == NULL once the buffer is used up or broken */
+    tl__reader rd;  /* rd.kind == TL__RD_NONE once the buffer is used up or broken */
 } mem_priv;
 
 static int mem_next(tl_source *src, tl_frame *frame, char *errbuf)
 {
     mem_priv *mp = src->priv;
-    if (!mp->rd.p)
+    if (mp->rd.kind == TL__RD_NONE)
         return 0;
     int rc = tl__reader_next(&mp->rd, frame, src->records + 1, errbuf);
     if (rc != 1) {
@@ -48,28 +49,28 @@ int tl_source_open_mem(tl_source **out, const uint8_t *buf, size_t len, char *er
     (void)tl__probe_bytes(buf, len, &probe);
 
     mem_priv *mp = calloc(1, sizeof(*mp));
-    if (!mp)
-        return tl_err(errbuf, TL_ENOMEM, MEM_NAME ": out of memory");
-    /* "r" mode never writes, so casting away const is safe. */
-    FILE *fp = fmemopen((void *)(uintptr_t)buf, len, "r");
-    if (!fp) {
-        free(mp);
-        return tl_err(errbuf, TL_ENOMEM, MEM_NAME ": fmemopen failed");
-    }
-    int rc = tl__reader_open(&mp->rd, fp, MEM_NAME, probe.pcapng, true, errbuf);
-    if (rc < 0) {
-        free(mp);
-        return rc;
-    }
-    tl_source *src = tl__source_new(&mem_ops, mp);
+    tl_source *src = mp ? tl__source_new(&mem_ops, mp) : NULL;
     if (!src) {
-        tl__reader_close(&mp->rd);
         free(mp);
         return tl_err(errbuf, TL_ENOMEM, MEM_NAME ": out of memory");
     }
     src->ts_digits = probe.ts_digits;
-    src->probe_dlt = mp->rd.linktype;
-    (void)tl__source_attach(src, mp->rd.p, MEM_NAME, errbuf);  /* no filter yet */
+    if (probe.dlt >= 0)
+        src->probe_dlt = probe.dlt;
+    int rc = tl__reader_open_buf(&mp->rd, src, buf, len, 0, MEM_NAME, errbuf);
+    if (rc == 1) {
+        /* A variant only libpcap reads: "r" mode never writes, so casting
+         * away const is safe. */
+        FILE *fp = fmemopen((void *)(uintptr_t)buf, len, "r");
+        rc = fp ? tl__reader_open(&mp->rd, fp, MEM_NAME, false, true, errbuf)
+                : tl_err(errbuf, TL_ENOMEM, MEM_NAME ": fmemopen failed");
+        if (rc == 0)
+            (void)tl__source_attach(src, mp->rd.p, MEM_NAME, errbuf);  /* no filter yet */
+    }
+    if (rc < 0) {
+        tl_source_free(src);
+        return rc;
+    }
     *out = src;
     return 0;
 }

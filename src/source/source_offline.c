@@ -1,13 +1,20 @@
-/* source_offline.c -- capture-file probing and the libpcap offline reader
- * shared by the file and memory sources.
+/* source_offline.c -- capture-file probing and the offline reader shared
+ * by the file and memory sources.
  *
  * Formats: pcap (tcpdump.org "PCAP Capture File Format", both byte orders,
  * microsecond magic 0xa1b2c3d4 and nanosecond magic 0xa1b23c4d) and pcapng
  * (IETF draft-ietf-opsawg-pcapng: SHB 0x0A0D0D0A, IDB type 1 with the
- * if_tsresol option, code 9). libpcap does the reading; the probe here only
- * learns what libpcap does not tell us (timestamp resolution of the file).
+ * if_tsresol option, code 9). The probe learns what libpcap does not tell
+ * us (timestamp resolution of the file). tl__reader dispatches to the
+ * reader that fits: pcap_buf.c for classic pcap in a buffer, pcapng.c for
+ * pcapng, libpcap for pipes and unusual classic variants.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "source/source_int.h"
 
@@ -30,11 +37,18 @@ static uint16_t rd16(const uint8_t *p, bool be)
     return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
 }
 
-/* LINKTYPE_ values equal DLT_ values except for a few historical ones; the
- * only one that matters for compiling a filter early is RAW. */
-static int linktype_to_dlt(uint32_t lt)
+/* LINKTYPE_ values equal DLT_ values except for a few historical ones
+ * (libpcap's pcap-common.c map); RAW is the one seen in practice. */
+int tl__linktype_to_dlt(uint32_t lt)
 {
-    return lt == LINKTYPE_RAW ? DLT_RAW : (int)lt;
+    switch (lt) {
+    case LINKTYPE_RAW: return DLT_RAW;
+    case 100: return DLT_ATM_RFC1483;
+    case 102: return DLT_SLIP_BSDOS;
+    case 103: return DLT_PPP_BSDOS;
+    case 106: return DLT_ATM_CLIP;
+    default: return (int)lt;
+    }
 }
 
 /* Digits implied by an if_tsresol byte: MSB clear = 10^-v, set = 2^-v. */
@@ -95,7 +109,7 @@ static int probe_pcapng(const uint8_t *buf, size_t n, tl__probe *pr)
         if (n - off < blen)
             return seen_idb;
         if (!seen_idb)
-            pr->dlt = linktype_to_dlt(rd16(buf + off + 8, be));
+            pr->dlt = tl__linktype_to_dlt(rd16(buf + off + 8, be));
         int d = idb_digits(buf + off + 16, blen - 20, be);
         if (d > pr->ts_digits)
             pr->ts_digits = d;
@@ -128,7 +142,7 @@ int tl__probe_bytes(const uint8_t *buf, size_t n, tl__probe *pr)
     if (n < 24)
         return 0;
     /* Upper bits of the link-type field carry FCS information. */
-    pr->dlt = linktype_to_dlt(rd32(buf + 20, be) & 0xffffu);
+    pr->dlt = tl__linktype_to_dlt(rd32(buf + 20, be) & 0xffffu);
     return 1;
 }
 
@@ -138,10 +152,12 @@ int tl__reader_open(tl__reader *r, FILE *fp, const char *name, bool pcapng,
     char pe[PCAP_ERRBUF_SIZE];
 
     memset(r, 0, sizeof(*r));
+    r->kind = TL__RD_LIBPCAP;
     pe[0] = '\0';
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pe);
     if (!p) {
         fclose(fp);  /* libpcap leaves the FILE open on failure */
+        r->kind = TL__RD_NONE;
         return tl_err(errbuf, TL_EFORMAT, "%s: offset 0: %s", name, pe);
     }
     r->p = p;
@@ -183,7 +199,7 @@ static int64_t pcapng_block_start(FILE *fp, int64_t before, int64_t after)
     return start;
 }
 
-int tl__reader_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf)
+static int libpcap_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf)
 {
     struct pcap_pkthdr *h;
     const u_char *data;
@@ -218,9 +234,107 @@ int tl__reader_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *er
     return 1;
 }
 
+int tl__reader_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf)
+{
+    switch (r->kind) {
+    case TL__RD_PCAP_BUF: return tl__pcapbuf_next(r, frame, packet_no, errbuf);
+    case TL__RD_PCAPNG: return tl__ng_next(r, frame, packet_no, errbuf);
+    case TL__RD_LIBPCAP: return libpcap_next(r, frame, packet_no, errbuf);
+    default: return 0;
+    }
+}
+
+int tl__reader_open_buf(tl__reader *r, tl_source *src, const uint8_t *buf,
+                        size_t len, size_t map_len, const char *name, char *errbuf)
+{
+    memset(r, 0, sizeof(*r));
+    r->name = name;
+    r->src = src;
+    r->buf = buf;
+    r->len = len;
+    r->linktype = -1;
+    bool ng = len >= 4 && rd32(buf, true) == PCAPNG_SHB;
+    int rc = ng ? tl__ng_open(r, errbuf) : tl__pcapbuf_open(r, errbuf);
+    if (rc != 0) {
+        /* Not ours (1) or broken: the caller still owns the mapping. */
+        tl__ng_free(r);
+        memset(r, 0, sizeof(*r));
+        return rc;
+    }
+    r->kind = ng ? TL__RD_PCAPNG : TL__RD_PCAP_BUF;
+    r->map_len = map_len;
+    return 0;
+}
+
+int tl__reader_open_ngstream(tl__reader *r, tl_source *src, FILE *fp,
+                             const char *name, char *errbuf)
+{
+    memset(r, 0, sizeof(*r));
+    r->name = name;
+    r->src = src;
+    r->fp = fp;
+    r->linktype = -1;
+    int rc = tl__ng_open(r, errbuf);
+    if (rc != 0) {
+        tl__ng_free(r);
+        fclose(fp);
+        memset(r, 0, sizeof(*r));
+        return rc < 0 ? rc : tl_err(errbuf, TL_EFORMAT, "%s: offset 0: not pcapng", name);
+    }
+    r->kind = TL__RD_PCAPNG;
+    return 0;
+}
+
+int tl__map_file(int fd, const uint8_t **out, size_t *len)
+{
+    struct stat st;
+    *out = NULL;
+    *len = 0;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (st.st_size <= 0)
+        return 0;
+    if ((uint64_t)st.st_size > SIZE_MAX)
+        return -EFBIG;
+    /* MAP_PRIVATE: a writer truncating the file under us can still raise
+     * SIGBUS, as it would for any mmap reader (tcpdump -r reads, we map). */
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return -errno;
+    (void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+    *out = m;
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+void tl__reader_drop_behind(tl__reader *r)
+{
+    /* Frames before r->pos are no longer borrowed by anyone. */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t end = r->pos / page * page;
+    if (end > r->dropped) {
+        (void)madvise((void *)(uintptr_t)(r->buf + r->dropped), end - r->dropped,
+                      MADV_DONTNEED);
+        r->dropped = end;
+    }
+}
+
 void tl__reader_close(tl__reader *r)
 {
-    if (r->p)
-        pcap_close(r->p);  /* also closes the FILE */
+    switch (r->kind) {
+    case TL__RD_LIBPCAP:
+        if (r->p)
+            pcap_close(r->p);  /* also closes the FILE */
+        break;
+    case TL__RD_PCAPNG:
+        tl__ng_free(r);
+        if (r->fp)
+            fclose(r->fp);
+        break;
+    default:
+        break;
+    }
+    if (r->map_len)
+        munmap((void *)(uintptr_t)r->buf, r->map_len);
     memset(r, 0, sizeof(*r));
 }
