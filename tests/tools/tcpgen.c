@@ -422,6 +422,8 @@ static void rst_client(void)
         return;
     do_send(fd, "hello world", 11, 0);
     recv_exact(fd, "ok");
+    sleep_ms(50);                /* the client's ACK of "ok" */
+    checkpoint("established");   /* the server is blocked in recv() */
     check("setsockopt(SO_LINGER {1,0})",
           setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0, 0);
     do_close(fd);
@@ -444,8 +446,11 @@ static void cts_client(void)
     if (fd < 0)
         return;
     recv_expect(fd, 0, 0);
+    sleep_ms(50);
+    checkpoint("server-closed");          /* client CLOSE-WAIT, server FIN-WAIT-2 */
     do_send(fd, "first", 5, 0);           /* accepted locally, draws an RST */
     sleep_ms(100);
+    checkpoint("reset");                  /* both gone: the RST closed them */
     do_send(fd, "second", -1, EPIPE);     /* SIGPIPE is ignored: EPIPE */
     do_close(fd);
 }
@@ -490,6 +495,7 @@ static void shutdown_client(void)
         return;
     recv_expect(fd, 0, 0);
     sleep_ms(50);
+    checkpoint("server-shut");   /* client CLOSE-WAIT, server FIN-WAIT-2 */
     do_send(fd, "data after your FIN", 19, 0);
     sleep_ms(50);
     do_close(fd);
