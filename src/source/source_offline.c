@@ -98,16 +98,22 @@ static int probe_pcapng(const uint8_t *buf, size_t n, tl__probe *pr)
         return 1;  /* libpcap will say what is wrong */
     bool seen_idb = false;
     /* Blocks after the SHB: IDBs give link type and resolution. Stop at the
-     * first block of another type (packets have started). */
+     * first packet block (packets have started) or a new section; other
+     * blocks (name resolution, custom...) are stepped over. */
     for (;;) {
         if (n < off || n - off < 8)
             return seen_idb;
         uint32_t type = rd32(buf + off, be);
         uint32_t blen = rd32(buf + off + 4, be);
-        if (type != PCAPNG_IDB || blen < 20 || blen % 4)
+        if (type == PCAPNG_EPB || type == PCAPNG_SPB || type == PCAPNG_PB ||
+            type == PCAPNG_SHB || blen < 12 || blen % 4)
             return 1;
         if (n - off < blen)
             return seen_idb;
+        if (type != PCAPNG_IDB || blen < 20) {
+            off += blen;
+            continue;
+        }
         if (!seen_idb)
             pr->dlt = tl__linktype_to_dlt(rd16(buf + off + 8, be));
         int d = idb_digits(buf + off + 16, blen - 20, be);
