@@ -2,7 +2,7 @@
 """compare_states.py -- one scenario of test_kernel_states.sh: do the states
 tcplens infers from the wire agree with the kernel's own?
 
-    compare_states.py [--event NAME]... [--conns N] \\
+    compare_states.py [--event NAME]... [--conns N] [--expect CP:ENDPOINT=STATE]... \\
         LABEL ADDR PORT TRACE SS_SNAPSHOT CHECKPOINTS JSON
 
 TRACE is the text of a tracefs instance with sock:inet_sock_set_state
@@ -14,7 +14,9 @@ timestamps) followed by `ss -tanH` ('-' or an empty file: none); JSON is
 `tcplens read --json` of the capture. --conns N: the scenario makes N
 connections on one 4-tuple (N > 1: port reuse); generation g of each
 endpoint is compared with tcplens's connection g. --event: an event tcplens
-must report. Prints one '#' summary line per endpoint (and generation);
+must report. --expect: the state the kernel must show for ENDPOINT at
+checkpoint CP (what the scenario is about, e.g. the orphaned FIN-WAIT-2 of a
+killed server), so that the scenario cannot drift into another. Prints one '#' summary line per endpoint (and generation);
 exit 0 when everything agrees, 1 when not.
 
 Two comparisons, both per endpoint:
@@ -159,10 +161,15 @@ def strip_start(seq):
 
 
 def parse_args(argv):
-    events, nconns, pos = [], 1, []
+    events, nconns, expects, pos = [], 1, [], []
     i = 0
     while i < len(argv):
-        if argv[i] == "--event":
+        if argv[i] == "--expect":
+            cp, _, rest = argv[i + 1].partition(":")
+            ep, _, state = rest.partition("=")
+            expects.append((cp, ep, state))
+            i += 2
+        elif argv[i] == "--event":
             events.append(argv[i + 1])
             i += 2
         elif argv[i] == "--conns":
@@ -173,11 +180,11 @@ def parse_args(argv):
             i += 1
     if len(pos) != 7:
         sys.exit(__doc__)
-    return events, nconns, pos
+    return events, nconns, expects, pos
 
 
 def main():
-    want_events, nconns, pos = parse_args(sys.argv[1:])
+    want_events, nconns, expects, pos = parse_args(sys.argv[1:])
     label, addr, port, trace, ssfile, cpfile, jsonfile = pos
     port = int(port)
     recs = []
@@ -240,7 +247,7 @@ def main():
             name = f"{ep}#{g + 1}" if nconns > 1 else ep
             o = strip_start(ours[g][ep])
             # snapshots taken while this generation was the newest one
-            snaps = []
+            snaps, snaps_ok = [], True
             for cpname, t, snap in cps:
                 gen = max([i for i, c in enumerate(conns) if c["ts"] <= t], default=-1)
                 if gen != g:
@@ -250,30 +257,45 @@ def main():
                 theirs = snap.get(tuple_of[ep], "CLOSED")
                 snaps.append(f"{cpname}={theirs}")
                 if mine != theirs:
-                    ok = False
+                    ok = snaps_ok = False
                     print(f"{label} {name}: DISAGREE at snapshot {cpname}: "
                           f"ss says {theirs}, tcplens says {mine}")
             snaptext = ", ".join(snaps)
             if kern is None:
-                print(f"# {label} {name}: agree (sock_diag snapshots only, no tracepoint): "
-                      f"{snaptext}; tcplens: {' '.join(o)}")
+                if snaps_ok:
+                    print(f"# {label} {name}: agree (sock_diag snapshots only, no tracepoint): "
+                          f"{snaptext}; tcplens: {' '.join(o)}")
                 continue
             gens = kern[ep]
             if g >= len(gens):
-                print(f"# {label} {name}: no kernel socket; tcplens says {' '.join(o) or '-'}; "
-                      f"snapshots {snaptext}")
+                if snaps_ok:
+                    print(f"# {label} {name}: no kernel socket; tcplens says "
+                          f"{' '.join(o) or '-'}; snapshots {snaptext}")
                 continue
             k = strip_start(gens[g])
-            if k == o:
+            if k == o and snaps_ok:
                 print(f"# {label} {name}: agree: {' '.join(k)} (snapshots {snaptext})")
-            else:
+            elif k != o:
                 ok = False
                 print(f"{label} {name}: DISAGREE\n  kernel:  {' '.join(k)}\n  tcplens: {' '.join(o)}")
-        if kern is not None:
-            extra = [ep for ep in kern if len(kern[ep]) > nconns]
-            if extra and g == nconns - 1:
-                ok = False
-                print(f"{label}: the kernel made more connections than tcplens reports ({extra})")
+
+    snaps_by_name = {n: snap for n, _, snap in cps}
+    for cp, ep, state in expects:
+        if cp not in snaps_by_name:
+            ok = False
+            print(f"{label}: tcpgen took no checkpoint {cp}")
+            continue
+        got = snaps_by_name[cp].get(tuple_of[ep], "CLOSED")
+        if got == state:
+            print(f"# {label}: at {cp} the kernel shows the {ep} in {state}, as the scenario means")
+        else:
+            ok = False
+            print(f"{label}: at {cp} the kernel shows the {ep} in {got}, the scenario means {state}")
+
+    extra = [ep for ep in (kern or {}) if len(kern[ep]) > nconns]
+    if extra:
+        ok = False
+        print(f"{label}: the kernel made more connections than tcplens reports ({extra})")
 
     events = [r["event"] for r in recs if r.get("type") == "event"]
     for want in want_events:

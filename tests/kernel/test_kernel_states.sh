@@ -94,19 +94,20 @@ else
 fi
 BASE=$(( 20000 + ($$ % 1500) * 30 ))
 
-# scenario [--conns N] [--event NAME]...: what tcplens must report besides
-# states that agree with the kernel's
+# scenario [--conns N] [--event NAME]... [--expect CHECKPOINT:ENDPOINT=STATE]...:
+# what tcplens must report besides states that agree with the kernel's, and
+# the kernel states that make the scenario what it is meant to be
 SCENARIOS='normal
 fin3 --event close_3way
 fin4 --event close_4way
-rst --event rst_abort
-close-then-send --event rst_closed_socket
+rst --event rst_abort --expect established:server=ESTABLISHED
+close-then-send --event rst_closed_socket --expect server-closed:client=CLOSE-WAIT
 unread --event rst_unread_data
-shutdown --event half_close
+shutdown --event half_close --expect server-shut:server=FIN-WAIT-2
 refused --event refused
-half-close --event half_close
-multi --conns 3 --event port_reused
-kill-server --event fin'
+half-close --event half_close --expect half-closed:client=FIN-WAIT-2 --expect half-closed:server=CLOSE-WAIT
+multi --conns 3 --event port_reused --expect conn1:server=TIME-WAIT --expect conn2:server=TIME-WAIT
+kill-server --event fin --event close_4way --expect server-killed:client=CLOSE-WAIT --expect server-killed:server=FIN-WAIT-2'
 
 fail=0
 i=0
