@@ -6,11 +6,13 @@
  * The tracker calls packet, then that packet's state changes, then its
  * events (tracker.h), and gives no signal when a frame is done; so that live
  * captures show each packet at once, the line is written when the packet
- * arrives. Its state columns show "before -> after" for each endpoint, the
- * "before" coming from a small cache of each connection's last states. A
- * state change the line did not show (two steps from one segment, as
- * FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT, or a connection that fell out of
- * the cache) gets its own indented line.
+ * arrives. Its state columns show "before -> after" for each endpoint, both
+ * taken from the packet's view. When one segment moved an endpoint more
+ * than one step (FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT from a FIN+ACK), the
+ * whole path gets its own indented line below the packet.
+ *
+ * The packet line itself (tl_text_packet_line, text_line.h) is shared with
+ * the lab's timeline, so that both print a packet the same way.
  *
  * Line layout (time relative to the first packet unless -tt):
  *   0.000023 #1  C 127.0.0.1.55068  < S 127.0.0.1.9000  [S.]  seq 0, ack 1, win 65483, len 0
@@ -26,16 +28,6 @@
 #include "sink/text_table.h"
 #include "tcplens/sink.h"
 
-/* Last states per connection, direct-mapped by connection number (which
- * grows by one per connection): bounded memory, exact for the most recent
- * TL_STATE_CACHE connections. */
-#define TL_STATE_CACHE 16384
-
-typedef struct tl_state_slot {
-    uint32_t conn;              /* 0 = empty */
-    uint8_t st[2];              /* client, server */
-} tl_state_slot;
-
 /* Colours (SGR codes). */
 #define C_SYN "32"
 #define C_FIN "33"
@@ -46,47 +38,58 @@ typedef struct tl_state_slot {
 #define C_ERROR "1;31"
 #define C_WARN "33"
 
+/* States kept for one endpoint's path within one packet. */
+#define TL_PATH_MAX 8
+
 typedef struct tl_text_sink {
     FILE *fp;
     tl_output_opts o;
-    int digits;
     bool have_base;
     tl_time base;               /* first timestamp seen: time origin */
 
-    /* what the last packet line showed, to tell which changes it covered */
+    /* The last packet line, to tell which of its state changes it showed:
+     * each endpoint's "before -> after", and the steps its change records
+     * have taken so far (a path of more than one step is printed whole). */
     uint64_t last_n;
     uint32_t last_conn;
-    bool shown[2];              /* a "before -> after" was shown for client, server */
-    tl_tcp_state shown_from[2], shown_to[2];
-    tl_state_slot *cache;       /* NULL when it could not be allocated */
-    uint32_t max_conn;          /* highest connection number seen */
+    tl_tcp_state before[2], after[2];     /* client, server */
+    tl_tcp_state path[2][TL_PATH_MAX];
+    unsigned npath[2];                    /* states in path; 0 = no steps yet */
     tl_text_table table;        /* connection rows until the end */
 } tl_text_sink;
 
-static void stamp(tl_text_sink *s, tl_line *l, tl_time t)
+/* The time column: absolute with -tt, else since base, right-aligned so
+ * that times up to 999 s line up. */
+static void stamp(tl_line *l, tl_time t, const tl_output_opts *o, tl_time base)
 {
     char b[48];
     size_t n;
+    int digits = o->ts_digits > 0 && o->ts_digits <= 9 ? o->ts_digits : 6;
+    if (o->abs_time) {
+        n = tl_fmt_time(b, t, digits);
+    } else {
+        tl_time d;
+        d.sec = t.sec - base.sec;
+        if (t.nsec >= base.nsec) d.nsec = t.nsec - base.nsec;
+        else {
+            d.sec--;
+            d.nsec = t.nsec + 1000000000u - base.nsec;
+        }
+        n = tl_fmt_time(b, d, digits);
+        size_t width = (size_t)digits + 4;
+        for (size_t i = n; i < width; i++) tl_line_ch(l, ' ');
+    }
+    tl_line_mem(l, b, n);
+}
+
+/* The sink's stamp: the first timestamp it sees is the origin. */
+static void sink_stamp(tl_text_sink *s, tl_line *l, tl_time t)
+{
     if (!s->have_base) {
         s->base = t;
         s->have_base = true;
     }
-    if (s->o.abs_time) {
-        n = tl_fmt_time(b, t, s->digits);
-    } else {
-        tl_time d;
-        d.sec = t.sec - s->base.sec;
-        if (t.nsec >= s->base.nsec) d.nsec = t.nsec - s->base.nsec;
-        else {
-            d.sec--;
-            d.nsec = t.nsec + 1000000000u - s->base.nsec;
-        }
-        n = tl_fmt_time(b, d, s->digits);
-        /* right-align so that times up to 999 s line up */
-        size_t width = (size_t)s->digits + (s->digits ? 4 : 3);
-        for (size_t i = n; i < width; i++) tl_line_ch(l, ' ');
-    }
-    tl_line_mem(l, b, n);
+    stamp(l, t, &s->o, s->base);
 }
 
 static void conn_col(tl_line *l, uint32_t conn)
@@ -109,27 +112,27 @@ static void endpoint(tl_line *l, const tl_addr *a, uint16_t port)
     tl_line_u64(l, port);
 }
 
-static void flags_col(tl_text_sink *s, tl_line *l, uint8_t f)
+static void flags_col(tl_line *l, uint8_t f, const tl_output_opts *o)
 {
     static const char letters[8] = {'F', 'S', 'R', 'P', '.', 'U', 'E', 'W'};
     size_t start = l->vis;
     const char *c = (f & TL_TH_RST) ? C_RST : (f & TL_TH_FIN) ? C_FIN : (f & TL_TH_SYN) ? C_SYN : NULL;
-    if (c) tl_line_sgr(l, s->o.color, c);
+    if (c) tl_line_sgr(l, o->color, c);
     tl_line_ch(l, '[');
     if (!f) tl_line_str(l, "none");
     for (int b = 0; b < 8; b++)
         if (f & (1u << b)) tl_line_ch(l, letters[b]);
     tl_line_ch(l, ']');
-    if (c) tl_line_sgr_off(l, s->o.color);
+    if (c) tl_line_sgr_off(l, o->color);
     tl_line_pad(l, start + 6, 1);
 }
 
 /* Relative SACK edges as tcpdump shows them: the blocks are in the peer's
  * sequence space, the same space as our ACK number. */
-static void sack_blocks(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
+static void sack_blocks(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o)
 {
     const tl_packet *p = v->pkt;
-    bool rel = !s->o.abs_seq && v->rel_ack_valid;
+    bool rel = !o->abs_seq && v->rel_ack_valid;
     uint32_t base = p->ack - v->rel_ack;
     tl_line_str(l, "  sack");
     for (unsigned i = 0; i < p->opt.n_sack && i < TL_MAX_SACK; i++) {
@@ -167,11 +170,11 @@ static void syn_options(tl_line *l, const tl_tcp_options *o)
 
 /* "seq 1:6, ack 1, win 342, len 5" as tcpdump prints it: seq only when the
  * segment occupies sequence space or carries SYN/FIN/RST. */
-static void seq_col(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
+static void seq_col(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o)
 {
     const tl_packet *p = v->pkt;
     size_t start = l->vis;
-    uint32_t seq = s->o.abs_seq ? p->seq : v->rel_seq;
+    uint32_t seq = o->abs_seq ? p->seq : v->rel_seq;
     bool comma = false;
     if (p->payload_len > 0 || (p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST))) {
         tl_line_str(l, "seq ");
@@ -184,7 +187,7 @@ static void seq_col(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
     }
     if (p->flags & TL_TH_ACK) {
         tl_line_str(l, comma ? ", ack " : "ack ");
-        tl_line_u64(l, (!s->o.abs_seq && v->rel_ack_valid) ? v->rel_ack : p->ack);
+        tl_line_u64(l, (!o->abs_seq && v->rel_ack_valid) ? v->rel_ack : p->ack);
         comma = true;
     }
     tl_line_str(l, comma ? ", win " : "win ");
@@ -194,13 +197,75 @@ static void seq_col(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
     tl_line_pad(l, start + 34, 2);
 }
 
-/* Options go after the states so that the state columns stay aligned. */
-static void options_tail(tl_text_sink *s, tl_line *l, const tl_pkt_view *v)
+/* One endpoint's state: "client ESTABLISHED", or "client SYN-SENT ->
+ * ESTABLISHED" when this packet changed it. */
+static void state_col(tl_line *l, int ep, tl_tcp_state before, tl_tcp_state after, const tl_output_opts *o)
+{
+    tl_line_str(l, ep == 0 ? "client " : "server ");
+    if (before != after) {
+        tl_line_str(l, tl_tcp_state_name(before));
+        tl_line_str(l, " -> ");
+        tl_line_sgr(l, o->color, C_STATE);
+        tl_line_str(l, tl_tcp_state_name(after));
+        tl_line_sgr_off(l, o->color);
+    } else
+        tl_line_str(l, tl_tcp_state_name(after));
+}
+
+void tl_text_packet_line(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o, tl_time base)
 {
     const tl_packet *p = v->pkt;
+    stamp(l, v->frame->ts, o, base);
+    conn_col(l, v->conn);
+
+    /* client on the left, arrow for the direction */
+    const tl_addr *left = &p->src, *right = &p->dst;
+    uint16_t lport = p->sport, rport = p->dport;
+    const char *arrow = ">";
+    if (v->from == TL_ROLE_SERVER) {
+        left = &p->dst;
+        right = &p->src;
+        lport = p->dport;
+        rport = p->sport;
+        arrow = "<";
+    }
+    bool roles = v->from == TL_ROLE_CLIENT || v->from == TL_ROLE_SERVER;
+    size_t start = l->vis;
+    tl_line_str(l, roles ? "C " : "  ");
+    endpoint(l, left, lport);
+    tl_line_pad(l, start + 24, 1);
+    tl_line_str(l, arrow);
+    start = l->vis;
+    tl_line_str(l, roles ? " S " : "   ");
+    endpoint(l, right, rport);
+    tl_line_pad(l, start + 25, 2);
+    flags_col(l, p->flags, o);
+    seq_col(l, v, o);
+
+    /* the state columns stay aligned unless the client's column is long */
+    start = l->vis;
+    state_col(l, 0, v->client_before, v->client_state, o);
+    tl_line_pad(l, start + 20, 2);
+    state_col(l, 1, v->server_before, v->server_state, o);
+
+    /* options after the states so that the state columns stay aligned */
     if ((p->flags & TL_TH_SYN) && (p->opt.present & (TL_OPT_MSS | TL_OPT_WSCALE | TL_OPT_SACK_PERM | TL_OPT_TIMESTAMP)))
         syn_options(l, &p->opt);
-    if ((p->opt.present & TL_OPT_SACK) && p->opt.n_sack) sack_blocks(s, l, v);
+    if ((p->opt.present & TL_OPT_SACK) && p->opt.n_sack) sack_blocks(l, v, o);
+    for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++) {
+        tl_line_str(l, " ");
+        tl_line_sgr(l, o->color, C_ANALYSIS);
+        tl_line_ch(l, '[');
+        tl_line_str(l, tl_event_name(v->analysis[i]));
+        tl_line_ch(l, ']');
+        tl_line_sgr_off(l, o->color);
+    }
+    if (p->cksum_status == TL_CKSUM_BAD || v->skipped) {
+        tl_line_sgr(l, o->color, C_WARN);
+        tl_line_str(l, p->cksum_status == TL_CKSUM_BAD ? " [bad checksum" : " [");
+        tl_line_str(l, v->skipped ? (p->cksum_status == TL_CKSUM_BAD ? ", ignored]" : "ignored]") : "]");
+        tl_line_sgr_off(l, o->color);
+    }
 }
 
 /* tcpdump -X: offset, 16 bytes in groups of two, then the ASCII column. */
@@ -246,49 +311,40 @@ static void ascii_dump(FILE *fp, const uint8_t *b, size_t n)
     if (!at_bol) putc_unlocked('\n', fp);
 }
 
-/* One endpoint's state: "client ESTABLISHED", or "client SYN-SENT ->
- * ESTABLISHED" when this packet changed it. */
-static void state_col(tl_text_sink *s, tl_line *l, int ep, bool known, tl_tcp_state before,
-                      tl_tcp_state after)
+/* "A -> B -> C", each state after an arrow in the state colour. */
+static void state_path(tl_line *l, const tl_tcp_state *st, unsigned n, bool color)
 {
-    tl_line_str(l, ep == 0 ? "client " : "server ");
-    s->shown[ep] = known && before != after;
-    s->shown_from[ep] = before;
-    s->shown_to[ep] = after;
-    if (s->shown[ep]) {
-        tl_line_str(l, tl_tcp_state_name(before));
-        tl_line_str(l, " -> ");
-        tl_line_sgr(l, s->o.color, C_STATE);
-        tl_line_str(l, tl_tcp_state_name(after));
-        tl_line_sgr_off(l, s->o.color);
-    } else
-        tl_line_str(l, tl_tcp_state_name(after));
+    for (unsigned i = 0; i < n; i++) {
+        if (i) {
+            tl_line_str(l, " -> ");
+            tl_line_sgr(l, color, C_STATE);
+        }
+        tl_line_str(l, tl_tcp_state_name(st[i]));
+        if (i) tl_line_sgr_off(l, color);
+    }
 }
 
-/* The states before this packet; false when unknown (cache collision). */
-static bool states_before(tl_text_sink *s, uint32_t conn, tl_tcp_state after[2], tl_tcp_state before[2])
+/* Prints an endpoint's pending path from the last packet (steps its "before
+ * -> after" did not show) and forgets it. */
+static void flush_path(tl_text_sink *s, int ep)
 {
-    bool known = false;
-    if (conn && conn > s->max_conn) {
-        /* a new connection: the tracker starts both endpoints UNKNOWN */
-        before[0] = before[1] = TL_ST_UNKNOWN;
-        s->max_conn = conn;
-        known = true;
-    } else if (conn && s->cache) {
-        tl_state_slot *sl = &s->cache[conn % TL_STATE_CACHE];
-        if (sl->conn == conn) {
-            before[0] = (tl_tcp_state)sl->st[0];
-            before[1] = (tl_tcp_state)sl->st[1];
-            known = true;
-        }
-    }
-    if (conn && s->cache) {
-        tl_state_slot *sl = &s->cache[conn % TL_STATE_CACHE];
-        sl->conn = conn;
-        sl->st[0] = (uint8_t)after[0];
-        sl->st[1] = (uint8_t)after[1];
-    }
-    return known && conn;
+    unsigned n = s->npath[ep];
+    s->npath[ep] = 0;
+    if (n < 2) return;
+    /* one step, and the line showed it */
+    if (n == 2 && s->path[ep][0] == s->before[ep] && s->path[ep][1] == s->after[ep]) return;
+    tl_line l;
+    tl_line_reset(&l);
+    tl_line_str(&l, ep == 0 ? "     client " : "     server ");
+    state_path(&l, s->path[ep], n, s->o.color);
+    tl_line_ch(&l, '\n');
+    tl_line_write(&l, s->fp);
+}
+
+static void flush_paths(tl_text_sink *s)
+{
+    flush_path(s, 0);
+    flush_path(s, 1);
 }
 
 /* A frame that is not a TCP segment but is worth a line. */
@@ -296,7 +352,7 @@ static void odd_frame(tl_text_sink *s, const tl_pkt_view *v)
 {
     tl_line l;
     tl_line_reset(&l);
-    stamp(s, &l, v->frame->ts);
+    sink_stamp(s, &l, v->frame->ts);
     conn_col(&l, 0);
     tl_line_sgr(&l, s->o.color, C_WARN);
     if (v->result == TL_DECODE_FRAGMENT) tl_line_str(&l, "IP fragment (counted, not reassembled)");
@@ -328,72 +384,27 @@ static void on_packet(void *ctx, const tl_pkt_view *v)
         s->have_base = true;
     }
     if (s->o.quiet || s->o.conns_only) return;
+    flush_paths(s);
+    s->last_n = 0;
     if (v->result != TL_DECODE_OK) {
         if (v->result != TL_DECODE_NOT_TCP) odd_frame(s, v);
         return;
     }
     if (!v->pkt) return;
 
-    const tl_packet *p = v->pkt;
-    tl_line line, *l = &line;
-    tl_line_reset(l);
-    stamp(s, l, v->frame->ts);
-    conn_col(l, v->conn);
-
-    /* client on the left, arrow for the direction */
-    const tl_addr *left = &p->src, *right = &p->dst;
-    uint16_t lport = p->sport, rport = p->dport;
-    const char *arrow = ">";
-    if (v->from == TL_ROLE_SERVER) {
-        left = &p->dst;
-        right = &p->src;
-        lport = p->dport;
-        rport = p->sport;
-        arrow = "<";
-    }
-    bool roles = v->from == TL_ROLE_CLIENT || v->from == TL_ROLE_SERVER;
-    size_t start = l->vis;
-    tl_line_str(l, roles ? "C " : "  ");
-    endpoint(l, left, lport);
-    tl_line_pad(l, start + 24, 1);
-    tl_line_str(l, arrow);
-    start = l->vis;
-    tl_line_str(l, roles ? " S " : "   ");
-    endpoint(l, right, rport);
-    tl_line_pad(l, start + 25, 2);
-    flags_col(s, l, p->flags);
-    seq_col(s, l, v);
-
-
-    /* the state columns stay aligned unless the client's column is long */
-    tl_tcp_state after[2] = {v->client_state, v->server_state};
-    tl_tcp_state before[2] = {TL_ST_UNKNOWN, TL_ST_UNKNOWN};
-    bool known = states_before(s, v->conn, after, before);
-    size_t start2 = l->vis;
-    state_col(s, l, 0, known, before[0], after[0]);
-    tl_line_pad(l, start2 + 20, 2);
-    state_col(s, l, 1, known, before[1], after[1]);
+    tl_line l;
+    tl_line_reset(&l);
+    tl_text_packet_line(&l, v, &s->o, s->base);
+    tl_line_ch(&l, '\n');
+    tl_line_write(&l, s->fp);
     s->last_n = v->frame->n;
     s->last_conn = v->conn;
+    s->before[0] = v->client_before;
+    s->before[1] = v->server_before;
+    s->after[0] = v->client_state;
+    s->after[1] = v->server_state;
 
-    options_tail(s, l, v);
-    for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++) {
-        tl_line_str(l, " ");
-        tl_line_sgr(l, s->o.color, C_ANALYSIS);
-        tl_line_ch(l, '[');
-        tl_line_str(l, tl_event_name(v->analysis[i]));
-        tl_line_ch(l, ']');
-        tl_line_sgr_off(l, s->o.color);
-    }
-    if (p->cksum_status == TL_CKSUM_BAD || v->skipped) {
-        tl_line_sgr(l, s->o.color, C_WARN);
-        tl_line_str(l, p->cksum_status == TL_CKSUM_BAD ? " [bad checksum" : " [");
-        tl_line_str(l, v->skipped ? (p->cksum_status == TL_CKSUM_BAD ? ", ignored]" : "ignored]") : "]");
-        tl_line_sgr_off(l, s->o.color);
-    }
-    tl_line_ch(l, '\n');
-    tl_line_write(l, s->fp);
-
+    const tl_packet *p = v->pkt;
     if ((s->o.hex || s->o.ascii) && p->payload && p->payload_caplen) {
         if (s->o.hex) hex_dump(s->fp, p->payload, p->payload_caplen);
         else ascii_dump(s->fp, p->payload, p->payload_caplen);
@@ -408,36 +419,26 @@ static void on_state(void *ctx, const tl_state_change *c)
     if (s->o.quiet || s->o.conns_only) return;
     if (c->n && c->n == s->last_n && c->conn == s->last_conn &&
         (c->endpoint == TL_ROLE_CLIENT || c->endpoint == TL_ROLE_SERVER)) {
+        /* a step of the last packet: gather its endpoint's path, and print
+         * the path once it reaches the state the line showed */
         int ep = c->endpoint == TL_ROLE_CLIENT ? 0 : 1;
-        if (s->shown[ep] && s->shown_from[ep] == c->from && s->shown_to[ep] == c->to) return;
-        /* a step the packet line did not show: on its own line, below it */
-        tl_line l;
-        tl_line_reset(&l);
-        tl_line_str(&l, "     ");
-        tl_line_str(&l, tl_role_name(c->endpoint));
-        tl_line_ch(&l, ' ');
-        tl_line_str(&l, tl_tcp_state_name(c->from));
-        tl_line_str(&l, " -> ");
-        tl_line_sgr(&l, s->o.color, C_STATE);
-        tl_line_str(&l, tl_tcp_state_name(c->to));
-        tl_line_sgr_off(&l, s->o.color);
-        tl_line_ch(&l, '\n');
-        tl_line_write(&l, s->fp);
+        if (s->npath[ep] == TL_PATH_MAX) flush_path(s, ep);   /* then a new path */
+        if (s->npath[ep] == 0) s->path[ep][s->npath[ep]++] = c->from;
+        s->path[ep][s->npath[ep]++] = c->to;
+        if (c->to == s->after[ep]) flush_path(s, ep);
         return;
     }
+    flush_paths(s);
     /* a change with no packet line (e.g. a timeout): time and connection too */
     tl_line l;
     tl_line_reset(&l);
-    stamp(s, &l, c->ts);
+    sink_stamp(s, &l, c->ts);
     conn_col(&l, c->conn);
     tl_line_str(&l, "  ");
     tl_line_str(&l, tl_role_name(c->endpoint));
     tl_line_ch(&l, ' ');
-    tl_line_str(&l, tl_tcp_state_name(c->from));
-    tl_line_str(&l, " -> ");
-    tl_line_sgr(&l, s->o.color, C_STATE);
-    tl_line_str(&l, tl_tcp_state_name(c->to));
-    tl_line_sgr_off(&l, s->o.color);
+    tl_tcp_state st[2] = {c->from, c->to};
+    state_path(&l, st, 2, s->o.color);
     tl_line_ch(&l, '\n');
     tl_line_write(&l, s->fp);
 }
@@ -446,10 +447,11 @@ static void on_event(void *ctx, const tl_event *e)
 {
     tl_text_sink *s = ctx;
     if (s->o.conns_only) return;
+    flush_paths(s);
     tl_line l;
     tl_line_reset(&l);
     if (s->o.quiet) {
-        stamp(s, &l, e->ts);
+        sink_stamp(s, &l, e->ts);
         conn_col(&l, e->conn);
     } else
         tl_line_str(&l, "  -> ");
@@ -471,6 +473,7 @@ static void on_event(void *ctx, const tl_event *e)
 static void on_conn(void *ctx, const tl_conn_record *r)
 {
     tl_text_sink *s = ctx;
+    flush_paths(s);
     if (s->o.conns_only) {
         tl_text_table_print_row(&s->table, s->fp, r);
         return;
@@ -481,6 +484,7 @@ static void on_conn(void *ctx, const tl_conn_record *r)
 static void on_error(void *ctx, const tl_error_record *e)
 {
     tl_text_sink *s = ctx;
+    flush_paths(s);
     tl_line l;
     tl_line_reset(&l);
     tl_line_sgr(&l, s->o.color, C_ERROR);
@@ -497,6 +501,7 @@ static void on_error(void *ctx, const tl_error_record *e)
 static void on_finish(void *ctx, const tl_stats *st)
 {
     tl_text_sink *s = ctx;
+    flush_paths(s);
     if (!s->o.conns_only) {
         if (!s->o.quiet) tl_text_table_dump(&s->table, s->fp);
         tl_text_stats(s->fp, st);
@@ -508,7 +513,6 @@ static void on_free(void *ctx)
 {
     tl_text_sink *s = ctx;
     tl_text_table_release(&s->table);
-    free(s->cache);
     free(s);
 }
 
@@ -529,9 +533,7 @@ int tl_sink_text_new(tl_sink *out, FILE *fp, const tl_output_opts *o)
     if (!s) return TL_ENOMEM;
     s->fp = fp;
     if (o) s->o = *o;
-    s->digits = s->o.ts_digits > 0 && s->o.ts_digits <= 9 ? s->o.ts_digits : 6;
     tl_text_table_init(&s->table);
-    s->cache = calloc(TL_STATE_CACHE, sizeof *s->cache);   /* optional: NULL only loses "before" */
     out->ops = &tl_text_ops;
     out->ctx = s;
     return TL_OK;

@@ -1,6 +1,7 @@
 /* text_line.h -- a fixed-size line builder for the text sinks: appends text,
  * numbers and ANSI colour codes, and pads by visible width (colour codes do
- * not count). Overflow truncates; nothing is allocated. Internal.
+ * not count). Overflow truncates; nothing is allocated. Also the one packet
+ * line that `read`, `watch` and the lab's timeline print. Internal.
  */
 #ifndef TL_TEXT_LINE_H
 #define TL_TEXT_LINE_H
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "sink/json_writer.h"
+#include "tcplens/sink.h"
 
 #define TL_LINE_CAP 1024
 
@@ -80,5 +82,14 @@ static inline void tl_line_write(const tl_line *l, FILE *fp)
 {
     fwrite_unlocked(l->s, 1, l->len, fp);
 }
+
+/* Appends packet v's line as the text sink prints it, without the newline:
+ * time (since base, or absolute with o->abs_time; o->ts_digits, 6 when out
+ * of 1..9), connection, client and server with the arrow, flags, seq/ack/
+ * win/len, each endpoint's state ("before -> after" when v's *_before
+ * differs from its state after), SYN options, SACK blocks, analysis flags,
+ * checksum. v must be a decoded segment (result OK, pkt set). The caller
+ * may append its own suffix. In sink_text.c. */
+void tl_text_packet_line(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o, tl_time base);
 
 #endif

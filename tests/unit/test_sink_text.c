@@ -1,7 +1,9 @@
 /* test_sink_text.c -- the text sink: tcpdump flag letters, relative and raw
- * sequence numbers, both endpoints' states with the transitions a segment
- * caused, events under their packet, payload dumps, quiet/conns modes, the
- * closing table and statistics, and no colour codes unless asked. */
+ * sequence numbers, both endpoints' states "before -> after" as the packet's
+ * view gives them, multi-step paths under their packet, events under their
+ * packet, payload dumps, quiet/conns modes, the closing table and
+ * statistics, no colour codes unless asked; and the shared packet line
+ * (tl_text_packet_line) is the sink's line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "sink/text_line.h"
 #include "tcplens/sink.h"
 
 typedef struct out {
@@ -48,9 +51,11 @@ static void set_v4(tl_addr *a, uint8_t last)
     a->bytes[3] = last;
 }
 
-/* Client 10.0.0.1:40000, server 10.0.0.2:80; ISNs 1000 (client), 5000 (server). */
-static void packet(out *o, uint64_t n, uint32_t usec, tl_role from, uint8_t flags, uint32_t rel_seq,
-                   uint32_t rel_ack, const char *payload, tl_tcp_state cs, tl_tcp_state ss)
+/* Client 10.0.0.1:40000, server 10.0.0.2:80; ISNs 1000 (client), 5000 (server).
+ * Fills o->v (states before: cb, sb; after: cs, ss) without sending it. */
+static void make_view(out *o, uint64_t n, uint32_t usec, tl_role from, uint8_t flags, uint32_t rel_seq,
+                      uint32_t rel_ack, const char *payload, tl_tcp_state cb, tl_tcp_state sb,
+                      tl_tcp_state cs, tl_tcp_state ss)
 {
     tl_packet *p = &o->p;
     tl_pkt_view *v = &o->v;
@@ -80,9 +85,18 @@ static void packet(out *o, uint64_t n, uint32_t usec, tl_role from, uint8_t flag
     v->rel_ack = rel_ack;
     v->rel_ack_valid = (flags & TL_TH_ACK) != 0;
     v->win_scaled = -1;
+    v->client_before = cb;
+    v->server_before = sb;
     v->client_state = cs;
     v->server_state = ss;
-    o->sink.ops->packet(o->sink.ctx, v);
+}
+
+static void packet(out *o, uint64_t n, uint32_t usec, tl_role from, uint8_t flags, uint32_t rel_seq,
+                   uint32_t rel_ack, const char *payload, tl_tcp_state cb, tl_tcp_state sb, tl_tcp_state cs,
+                   tl_tcp_state ss)
+{
+    make_view(o, n, usec, from, flags, rel_seq, rel_ack, payload, cb, sb, cs, ss);
+    o->sink.ops->packet(o->sink.ctx, &o->v);
 }
 
 static void change(out *o, uint64_t n, tl_role ep, tl_tcp_state from, tl_tcp_state to)
@@ -138,22 +152,30 @@ static void finish(out *o)
 /* A whole connection: handshake, 5 bytes of data, a 3-way close, an RST. */
 static void conversation(out *o)
 {
-    packet(o, 1, 0, TL_ROLE_CLIENT, TL_TH_SYN, 0, 0, NULL, TL_ST_SYN_SENT, TL_ST_LISTEN);
+    packet(o, 1, 0, TL_ROLE_CLIENT, TL_TH_SYN, 0, 0, NULL, TL_ST_UNKNOWN, TL_ST_UNKNOWN, TL_ST_SYN_SENT,
+           TL_ST_LISTEN);
     change(o, 1, TL_ROLE_CLIENT, TL_ST_UNKNOWN, TL_ST_SYN_SENT);
     change(o, 1, TL_ROLE_SERVER, TL_ST_UNKNOWN, TL_ST_LISTEN);
-    packet(o, 2, 10, TL_ROLE_SERVER, TL_TH_SYN | TL_TH_ACK, 0, 1, NULL, TL_ST_SYN_SENT, TL_ST_SYN_RECEIVED);
+    packet(o, 2, 10, TL_ROLE_SERVER, TL_TH_SYN | TL_TH_ACK, 0, 1, NULL, TL_ST_SYN_SENT, TL_ST_LISTEN,
+           TL_ST_SYN_SENT, TL_ST_SYN_RECEIVED);
     change(o, 2, TL_ROLE_SERVER, TL_ST_LISTEN, TL_ST_SYN_RECEIVED);
-    packet(o, 3, 18, TL_ROLE_CLIENT, TL_TH_ACK, 1, 1, NULL, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+    packet(o, 3, 18, TL_ROLE_CLIENT, TL_TH_ACK, 1, 1, NULL, TL_ST_SYN_SENT, TL_ST_SYN_RECEIVED,
+           TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
     event(o, 3, TL_EV_HANDSHAKE, TL_ROLE_CLIENT);
-    packet(o, 4, 100, TL_ROLE_CLIENT, TL_TH_PSH | TL_TH_ACK, 1, 1, "hello", TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
-    packet(o, 5, 200, TL_ROLE_CLIENT, TL_TH_FIN | TL_TH_ACK, 6, 1, NULL, TL_ST_FIN_WAIT_1, TL_ST_CLOSE_WAIT);
-    packet(o, 6, 300, TL_ROLE_SERVER, TL_TH_FIN | TL_TH_ACK, 1, 7, NULL, TL_ST_TIME_WAIT, TL_ST_LAST_ACK);
+    packet(o, 4, 100, TL_ROLE_CLIENT, TL_TH_PSH | TL_TH_ACK, 1, 1, "hello", TL_ST_ESTABLISHED,
+           TL_ST_ESTABLISHED, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+    packet(o, 5, 200, TL_ROLE_CLIENT, TL_TH_FIN | TL_TH_ACK, 6, 1, NULL, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED,
+           TL_ST_FIN_WAIT_1, TL_ST_CLOSE_WAIT);
+    packet(o, 6, 300, TL_ROLE_SERVER, TL_TH_FIN | TL_TH_ACK, 1, 7, NULL, TL_ST_FIN_WAIT_1, TL_ST_CLOSE_WAIT,
+           TL_ST_TIME_WAIT, TL_ST_LAST_ACK);
     change(o, 6, TL_ROLE_CLIENT, TL_ST_FIN_WAIT_1, TL_ST_FIN_WAIT_2);
     change(o, 6, TL_ROLE_CLIENT, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT);
     change(o, 6, TL_ROLE_SERVER, TL_ST_CLOSE_WAIT, TL_ST_LAST_ACK);
     event(o, 6, TL_EV_CLOSE_3WAY, TL_ROLE_CLIENT);
-    packet(o, 7, 400, TL_ROLE_SERVER, TL_TH_RST | TL_TH_ACK, 2, 7, NULL, TL_ST_CLOSED, TL_ST_CLOSED);
-    packet(o, 8, 500, TL_ROLE_SERVER, TL_TH_RST, 2, 0, NULL, TL_ST_CLOSED, TL_ST_CLOSED);
+    packet(o, 7, 400, TL_ROLE_SERVER, TL_TH_RST | TL_TH_ACK, 2, 7, NULL, TL_ST_TIME_WAIT, TL_ST_LAST_ACK,
+           TL_ST_CLOSED, TL_ST_CLOSED);
+    packet(o, 8, 500, TL_ROLE_SERVER, TL_TH_RST, 2, 0, NULL, TL_ST_CLOSED, TL_ST_CLOSED, TL_ST_CLOSED,
+           TL_ST_CLOSED);
     conn_record(o);
     finish(o);
 }
@@ -241,11 +263,10 @@ static void text_shows_both_states_and_the_transitions_of_the_segment(void **st)
     line_with(t, "seq 1, ack 7", l, sizeof l);
     assert_non_null(strstr(l, "client FIN-WAIT-1 -> TIME-WAIT"));
     assert_non_null(strstr(l, "server CLOSE-WAIT -> LAST-ACK"));
-    /* one FIN+ACK moved the client twice: both steps are spelt out below
+    /* one FIN+ACK moved the client twice: the whole path is spelt out below
      * the line, in RFC order; the server's single step is not repeated */
     const char *below = strstr(t, l) + strlen(l);
-    const char *steps = "\n     client FIN-WAIT-1 -> FIN-WAIT-2\n"
-                        "     client FIN-WAIT-2 -> TIME-WAIT\n  -> close_3way";
+    const char *steps = "\n     client FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT\n  -> close_3way";
     assert_true(strncmp(below, steps, strlen(steps)) == 0);
     free(t);
 }
@@ -315,7 +336,7 @@ static void text_hex_dump_is_like_tcpdump_X(void **st)
     out o;
     out_open(&o, &opts);
     packet(&o, 1, 0, TL_ROLE_CLIENT, TL_TH_PSH | TL_TH_ACK, 1, 1, "hello world\n0123456789",
-           TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+           TL_ST_ESTABLISHED, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
     event(&o, 1, TL_EV_DATA, TL_ROLE_CLIENT);
     char *t = out_close(&o);
     assert_non_null(strstr(t, "len 22"));
@@ -332,7 +353,7 @@ static void text_ascii_dump_keeps_lines(void **st)
     out o;
     out_open(&o, &opts);
     packet(&o, 1, 0, TL_ROLE_CLIENT, TL_TH_PSH | TL_TH_ACK, 1, 1, "GET / HTTP/1.1\r\nHost: x\x01\r\n",
-           TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+           TL_ST_ESTABLISHED, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
     char *t = out_close(&o);
     assert_non_null(strstr(t, "\nGET / HTTP/1.1\nHost: x.\n"));
     free(t);
@@ -416,6 +437,97 @@ static void text_malformed_frame_shows_its_reason(void **st)
     free(t);
 }
 
+/* The "before" states are the view's, not what earlier packets left: a
+ * connection first seen mid-close, and a packet whose before differs from
+ * the previous packet's after (a sink that remembered states would show
+ * FIN-WAIT-1 and CLOSE-WAIT there). */
+static void text_states_before_come_from_the_view(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    packet(&o, 1, 0, TL_ROLE_CLIENT, TL_TH_FIN | TL_TH_ACK, 6, 1, NULL, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED,
+           TL_ST_FIN_WAIT_1, TL_ST_CLOSE_WAIT);
+    packet(&o, 2, 10, TL_ROLE_SERVER, TL_TH_FIN | TL_TH_ACK, 1, 7, NULL, TL_ST_CLOSING, TL_ST_FIN_WAIT_1,
+           TL_ST_TIME_WAIT, TL_ST_CLOSING);
+    packet(&o, 3, 20, TL_ROLE_CLIENT, TL_TH_ACK, 7, 2, NULL, TL_ST_TIME_WAIT, TL_ST_CLOSING, TL_ST_TIME_WAIT,
+           TL_ST_CLOSING);
+    char *t = out_close(&o);
+    char l[1024];
+    line_with(t, "seq 6, ack 1", l, sizeof l);
+    assert_non_null(strstr(l, "client ESTABLISHED -> FIN-WAIT-1"));
+    assert_non_null(strstr(l, "server ESTABLISHED -> CLOSE-WAIT"));
+    line_with(t, "seq 1, ack 7", l, sizeof l);
+    assert_non_null(strstr(l, "client CLOSING -> TIME-WAIT"));
+    assert_non_null(strstr(l, "server FIN-WAIT-1 -> CLOSING"));
+    /* no change: the state alone */
+    line_with(t, "ack 2, win", l, sizeof l);
+    assert_non_null(strstr(l, "client TIME-WAIT  "));
+    assert_non_null(strstr(l, "server CLOSING"));
+    assert_null(strstr(l, "->"));
+    free(t);
+}
+
+/* Change records of one packet that interleave the endpoints still give
+ * each endpoint's path on one line; a single step the line showed gives
+ * none, and a change of another packet (a timeout) has its own stamp. */
+static void text_path_lines_follow_each_endpoint(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6};
+    out o;
+    out_open(&o, &opts);
+    packet(&o, 1, 0, TL_ROLE_SERVER, TL_TH_FIN | TL_TH_ACK, 1, 7, NULL, TL_ST_FIN_WAIT_1, TL_ST_CLOSE_WAIT,
+           TL_ST_TIME_WAIT, TL_ST_LAST_ACK);
+    change(&o, 1, TL_ROLE_CLIENT, TL_ST_FIN_WAIT_1, TL_ST_FIN_WAIT_2);
+    change(&o, 1, TL_ROLE_SERVER, TL_ST_CLOSE_WAIT, TL_ST_LAST_ACK);
+    change(&o, 1, TL_ROLE_CLIENT, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT);
+    change(&o, 0, TL_ROLE_CLIENT, TL_ST_TIME_WAIT, TL_ST_CLOSED);
+    char *t = out_close(&o);
+    const char *below = strchr(t, '\n');
+    assert_non_null(below);
+    assert_string_equal(below, "\n     client FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT\n"
+                               "  0.000000 #1    client TIME-WAIT -> CLOSED\n");
+    free(t);
+}
+
+/* The lab prints packets with tl_text_packet_line: it must be the sink's
+ * line to the byte (colour too), with time since the base it is given. */
+static void text_packet_line_is_the_sinks_line(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6, .color = true};
+    out o;
+    out_open(&o, &opts);
+    packet(&o, 1, 0, TL_ROLE_CLIENT, TL_TH_SYN, 0, 0, NULL, TL_ST_UNKNOWN, TL_ST_UNKNOWN, TL_ST_SYN_SENT,
+           TL_ST_LISTEN);
+    make_view(&o, 2, 10, TL_ROLE_SERVER, TL_TH_SYN | TL_TH_ACK, 0, 1, NULL, TL_ST_SYN_SENT, TL_ST_LISTEN,
+              TL_ST_ESTABLISHED, TL_ST_SYN_RECEIVED);
+    o.p.opt.present = TL_OPT_MSS;
+    o.p.opt.mss = 1460;
+    o.v.n_analysis = 1;
+    o.v.analysis[0] = TL_EV_RETRANSMISSION;
+    o.sink.ops->packet(o.sink.ctx, &o.v);
+    tl_line l;
+    tl_line_reset(&l);
+    tl_text_packet_line(&l, &o.v, &opts, (tl_time){1700000000, 250000000});
+    char *t = out_close(&o);
+    const char *second = strchr(t, '\n') + 1;
+    assert_int_equal(strlen(second), l.len + 1);
+    assert_memory_equal(second, l.s, l.len);
+    assert_true(strncmp(l.s, "  0.000010 #1  C 10.0.0.1.40000", 31) == 0);
+    assert_non_null(strstr(second, "opts [mss 1460]"));
+    /* another base shifts the time column only */
+    tl_line l2;
+    tl_line_reset(&l2);
+    tl_text_packet_line(&l2, &o.v, &opts, (tl_time){1700000000, 249000000});
+    assert_true(strncmp(l2.s, "  0.001010 #1 ", 14) == 0);
+    assert_int_equal(l2.len, l.len);
+    assert_memory_equal(l2.s + 10, l.s + 10, l.len - 10);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +543,9 @@ int main(void)
         cmocka_unit_test(text_conns_only_prints_the_table),
         cmocka_unit_test(text_finish_prints_table_after_packets_and_stats),
         cmocka_unit_test(text_malformed_frame_shows_its_reason),
+        cmocka_unit_test(text_states_before_come_from_the_view),
+        cmocka_unit_test(text_path_lines_follow_each_endpoint),
+        cmocka_unit_test(text_packet_line_is_the_sinks_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
