@@ -1,4 +1,5 @@
 /* options.c -- parsing the options of `read` and `watch` (tcpdump-like). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ static void usage(FILE *fp, bool live)
             "  --conns            connection table only\n"
             "  --zeek             Zeek conn.log (TSV)\n"
             "  --ladder           sequence diagram of each connection\n"
+            "  --html FILE        also write a self-contained HTML report (ladder, states, packets)\n"
             "  --color=auto|always|never  (NO_COLOR is honoured)\n"
             "  --checksums=verify|ignore  verify: skip bad-checksum segments as Zeek does\n"
             "  --max-conns N      connections held at once (older ones are summarised)\n"
@@ -153,12 +155,54 @@ int tl_cli_parse(int argc, char **argv, bool live, tl_cli_opts *o)
     return 0;
 }
 
-int tl_cli_make_sink(tl_cli_opts *o, FILE *fp, tl_sink *sink, char *errbuf)
+static int make_main_sink(tl_cli_opts *o, FILE *fp, tl_sink *sink)
 {
     if (o->json) return tl_sink_json_new(sink, fp, &o->out);
     if (o->zeek) return tl_sink_zeek_new(sink, fp);
     if (o->ladder) return tl_sink_ladder_new(sink, fp, &o->out);
     return tl_sink_text_new(sink, fp, &o->out);
+}
+
+/* Last in the --html tee: closes the page's file once the HTML sink (freed
+ * before it) has finished it, and says so if the page could not be written. */
+typedef struct html_file {
+    FILE *fp;
+    const char *path;
+} html_file;
+
+static void html_file_free(void *ctx)
+{
+    html_file *f = ctx;
+    bool bad = ferror(f->fp) != 0;
+    if (fclose(f->fp) != 0) bad = true;
+    if (bad) fprintf(stderr, "tcplens: writing %s failed: %s\n", f->path, strerror(errno));
+    free(f);
+}
+
+static const tl_sink_ops html_file_ops = { .free = html_file_free };
+
+int tl_cli_make_sink(tl_cli_opts *o, FILE *fp, tl_sink *sink, char *errbuf)
+{
+    if (!o->html) return make_main_sink(o, fp, sink);
+    tl_sink s[3] = { {NULL, NULL}, {NULL, NULL}, {&html_file_ops, NULL} };
+    html_file *hf = calloc(1, sizeof *hf);
+    if (!hf) return tl_err(errbuf, TL_ENOMEM, "--html: out of memory");
+    hf->path = o->html;
+    if (!(hf->fp = fopen(o->html, "w"))) {
+        int e = errno;
+        free(hf);
+        return tl_err(errbuf, TL_EIO, "--html: cannot create %s: %s", o->html, strerror(e));
+    }
+    s[2].ctx = hf;
+    int rc;
+    tl_output_opts ho = o->out;
+    ho.color = false;
+    if ((rc = make_main_sink(o, fp, &s[0])) < 0 || (rc = tl_sink_html_new(&s[1], hf->fp, &ho)) < 0 ||
+        (rc = tl_sink_tee_new(sink, s, 3)) < 0) {
+        for (int i = 0; i < 3; i++) tl_sink_free(&s[i]);
+        return tl_err(errbuf, rc, "--html: cannot make the sinks: %s", tl_strerror(rc));
+    }
+    return TL_OK;
 }
 
 void tl_cli_setup_stdout(const tl_cli_opts *o)

@@ -150,6 +150,11 @@ TL_MUST_USE int tl_sink_text_new(tl_sink *out, FILE *fp, const tl_output_opts *o
 TL_MUST_USE int tl_sink_json_new(tl_sink *out, FILE *fp, const tl_output_opts *o);
 /* --ladder: a sequence diagram per connection, drawn when it ends. */
 TL_MUST_USE int tl_sink_ladder_new(tl_sink *out, FILE *fp, const tl_output_opts *o);
+/* --html FILE: one self-contained page (SPEC 3.5) -- per connection a ladder
+ * (SVG), state timeline, packet table and click-to-decode. Connections are
+ * drawn when their record arrives; the page is completed when the sink is
+ * freed. fp stays the caller's to close (after the free). */
+TL_MUST_USE int tl_sink_html_new(tl_sink *out, FILE *fp, const tl_output_opts *o);
 /* Fan out to n sinks (copied); frees them when freed. */
 TL_MUST_USE int tl_sink_tee_new(tl_sink *out, const tl_sink *sinks, size_t n);
 
