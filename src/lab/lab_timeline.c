@@ -23,6 +23,7 @@
 
 #include "lab/sockdiag.h"
 #include "sink/json_writer.h"
+#include "sink/text_line.h"
 #include "tcplens/tracker.h"
 
 #define DLT_RAW_IP 12
@@ -126,9 +127,14 @@ static tl_frame frame_of(const tl_lab_pkt *p, tl_time ts)
                        .ts = ts, .linktype = DLT_RAW_IP, .n = p->n, .offset = -1, .file = "wire" };
 }
 
+/* Seconds since the first record, truncated to microseconds as the packet
+ * lines' times are (tl_text_packet_line), so that the column never steps
+ * back between a packet and the record after it. */
 static void rel_time(printer *pr, tl_time ts, char *buf, size_t len)
 {
-    snprintf(buf, len, "%10.6f", tl_time_diff(pr->base, ts));
+    int64_t ns = (ts.sec - pr->base.sec) * 1000000000 + ((int64_t)ts.nsec - (int64_t)pr->base.nsec);
+    if (ns < 0) ns = 0;   /* base is the earliest record */
+    snprintf(buf, len, "%3lld.%06lld", (long long)(ns / 1000000000), (long long)(ns % 1000000000 / 1000));
 }
 
 /* ---- the endpoint-view trackers ------------------------------------------ */
@@ -276,33 +282,21 @@ static void flags_text(uint8_t f, char *b)
     b[o] = '\0';
 }
 
-static void print_packet_text(printer *pr, const tl_pkt_view *v, const tl_tcp_state before[2])
+/* The packet as `tcplens read` prints it, then what the wire did to it. */
+static void print_packet_text(printer *pr, const tl_pkt_view *v)
 {
-    const tl_packet *p = v->pkt;
-    char t[32], src[64], dst[64], fl[16];
-    rel_time(pr, v->frame->ts, t, sizeof t);
-    tl_addr_format(&p->src, src, sizeof src);
-    tl_addr_format(&p->dst, dst, sizeof dst);
-    flags_text(p->flags, fl);
-    bool from_client = tl__lab_addr_side(&p->src) == TL_LAB_CLIENT;
-    FILE *o = pr->out;
-    fprintf(o, "%s #%-3u C %s.%u %s S %s.%u  %-6s seq %u", t, v->conn,
-            from_client ? src : dst, from_client ? p->sport : p->dport, from_client ? ">" : "<",
-            from_client ? dst : src, from_client ? p->dport : p->sport, fl, v->rel_seq);
-    if (v->rel_ack_valid) fprintf(o, ", ack %u", v->rel_ack);
-    fprintf(o, ", win %u, len %u ", p->win, p->payload_len);
-    const tl_tcp_state after[2] = { v->client_state, v->server_state };
-    for (int e = 0; e < 2; e++) {
-        fprintf(o, "  %s ", e ? "server" : "client");
-        if (before[e] != after[e]) fprintf(o, "%s -> ", tl_tcp_state_name(before[e]));
-        fprintf(o, "%s", tl_tcp_state_name(after[e]));
-    }
-    for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++)
-        fprintf(o, "%s%s", i ? ", " : "  [", tl_event_name(v->analysis[i]));
-    if (v->n_analysis) fputc(']', o);
+    tl_output_opts oo = { .color = pr->o->color, .ts_digits = 6 };
+    tl_line l;
+    tl_line_reset(&l);
+    tl_text_packet_line(&l, v, &oo, pr->base);
     const char *act = action_name(pr->cur);
-    if (act) fprintf(o, "  (%s by the wire)", act);
-    fputc('\n', o);
+    if (act) {
+        tl_line_str(&l, "  (");
+        tl_line_str(&l, act);
+        tl_line_str(&l, " by the wire)");
+    }
+    tl_line_ch(&l, '\n');
+    tl_line_write(&l, pr->out);
 }
 
 static void lab_packet(void *ctx, const tl_pkt_view *v)
@@ -329,6 +323,8 @@ static void lab_packet(void *ctx, const tl_pkt_view *v)
         shown.client_state = pr->shown[slot][0];
         shown.server_state = pr->shown[slot][1];
     }
+    shown.client_before = before[0];
+    shown.server_before = before[1];
     if (pr->o->json) {
         char extra[64] = "";
         const char *act = action_name(pr->cur);
@@ -343,7 +339,7 @@ static void lab_packet(void *ctx, const tl_pkt_view *v)
             json_drain(pr, NULL);
         }
     } else {
-        print_packet_text(pr, &shown, before);
+        print_packet_text(pr, &shown);
     }
 }
 
