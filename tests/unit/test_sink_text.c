@@ -194,21 +194,32 @@ static void line_with(const char *text, const char *needle, char *line, size_t c
     line[n] = 0;
 }
 
-static void text_packet_lines_use_tcpdump_flag_letters(void **st)
+/* The text sink's output for the whole conversation; the caller frees it. */
+static char *conversation_text(tl_output_opts opts)
 {
-    (void)st;
-    tl_output_opts opts = {.ts_digits = 6};
     out o;
     out_open(&o, &opts);
     conversation(&o);
-    char *t = out_close(&o);
+    return out_close(&o);
+}
+
+/* The line that contains needle also contains a and (unless NULL) b. */
+static void line_has(const char *text, const char *needle, const char *a, const char *b)
+{
     char l[1024];
-    line_with(t, "[S] ", l, sizeof l);
-    assert_non_null(strstr(l, "seq 0, win 342, len 0"));
-    line_with(t, "[S.]", l, sizeof l);
-    assert_non_null(strstr(l, "seq 0, ack 1,"));
-    line_with(t, "[P.]", l, sizeof l);
-    assert_non_null(strstr(l, "seq 1:6, ack 1, win 342, len 5"));
+    line_with(text, needle, l, sizeof l);
+    assert_non_null(strstr(l, a));
+    if (b) assert_non_null(strstr(l, b));
+}
+
+static void text_packet_lines_use_tcpdump_flag_letters(void **st)
+{
+    (void)st;
+    char *t = conversation_text((tl_output_opts){.ts_digits = 6});
+    char l[1024];
+    line_has(t, "[S] ", "seq 0, win 342, len 0", NULL);
+    line_has(t, "[S.]", "seq 0, ack 1,", NULL);
+    line_has(t, "[P.]", "seq 1:6, ack 1, win 342, len 5", NULL);
     line_with(t, "[F.]", l, sizeof l);
     line_with(t, "[R.]", l, sizeof l);
     line_with(t, "[R] ", l, sizeof l);
@@ -223,43 +234,22 @@ static void text_packet_lines_use_tcpdump_flag_letters(void **st)
 static void text_client_is_left_and_arrow_gives_direction(void **st)
 {
     (void)st;
-    tl_output_opts opts = {.ts_digits = 6};
-    out o;
-    out_open(&o, &opts);
-    conversation(&o);
-    char *t = out_close(&o);
-    char l[1024];
-    line_with(t, "[S] ", l, sizeof l);
-    assert_non_null(strstr(l, "  0.000000 #1 "));
-    assert_non_null(strstr(l, "C 10.0.0.1.40000"));
-    assert_non_null(strstr(l, "> S 10.0.0.2.80"));
-    line_with(t, "[S.]", l, sizeof l);
-    assert_non_null(strstr(l, "  0.000010 #1 "));
-    assert_non_null(strstr(l, "C 10.0.0.1.40000"));
-    assert_non_null(strstr(l, "< S 10.0.0.2.80"));
+    char *t = conversation_text((tl_output_opts){.ts_digits = 6});
+    line_has(t, "[S] ", "  0.000000 #1  C 10.0.0.1.40000", "> S 10.0.0.2.80");
+    line_has(t, "[S.]", "  0.000010 #1  C 10.0.0.1.40000", "< S 10.0.0.2.80");
     free(t);
 }
 
 static void text_shows_both_states_and_the_transitions_of_the_segment(void **st)
 {
     (void)st;
-    tl_output_opts opts = {.ts_digits = 6};
-    out o;
-    out_open(&o, &opts);
-    conversation(&o);
-    char *t = out_close(&o);
+    char *t = conversation_text((tl_output_opts){.ts_digits = 6});
     char l[1024];
-    line_with(t, "[S] ", l, sizeof l);
-    assert_non_null(strstr(l, "client UNKNOWN -> SYN-SENT"));
-    assert_non_null(strstr(l, "server UNKNOWN -> LISTEN"));
-    line_with(t, "[S.]", l, sizeof l);
-    assert_non_null(strstr(l, "client SYN-SENT "));
-    assert_non_null(strstr(l, "server LISTEN -> SYN-RECEIVED"));
+    line_has(t, "[S] ", "client UNKNOWN -> SYN-SENT", "server UNKNOWN -> LISTEN");
+    line_has(t, "[S.]", "client SYN-SENT ", "server LISTEN -> SYN-RECEIVED");
     /* changes the line showed are not repeated */
     assert_null(strstr(t, "\n     server LISTEN -> SYN-RECEIVED"));
-    line_with(t, "[P.]", l, sizeof l);
-    assert_non_null(strstr(l, "client ESTABLISHED"));
-    assert_non_null(strstr(l, "server ESTABLISHED"));
+    line_has(t, "[P.]", "client ESTABLISHED", "server ESTABLISHED");
     line_with(t, "seq 1, ack 7", l, sizeof l);
     assert_non_null(strstr(l, "client FIN-WAIT-1 -> TIME-WAIT"));
     assert_non_null(strstr(l, "server CLOSE-WAIT -> LAST-ACK"));
@@ -274,11 +264,7 @@ static void text_shows_both_states_and_the_transitions_of_the_segment(void **st)
 static void text_events_are_indented_under_their_packet(void **st)
 {
     (void)st;
-    tl_output_opts opts = {.ts_digits = 6};
-    out o;
-    out_open(&o, &opts);
-    conversation(&o);
-    char *t = out_close(&o);
+    char *t = conversation_text((tl_output_opts){.ts_digits = 6});
     const char *pkt = strstr(t, "seq 1, ack 7");
     assert_non_null(pkt);
     const char *next = strchr(pkt, '\n');
@@ -295,11 +281,7 @@ static void text_events_are_indented_under_their_packet(void **st)
 static void text_raw_sequence_numbers_with_S(void **st)
 {
     (void)st;
-    tl_output_opts opts = {.ts_digits = 9, .abs_seq = true, .abs_time = true};
-    out o;
-    out_open(&o, &opts);
-    conversation(&o);
-    char *t = out_close(&o);
+    char *t = conversation_text((tl_output_opts){.ts_digits = 9, .abs_seq = true, .abs_time = true});
     char l[1024];
     line_with(t, "[P.]", l, sizeof l);
     assert_non_null(strstr(l, "seq 1001:1006, ack 5001, win 342, len 5"));
@@ -320,10 +302,7 @@ static void text_without_color_has_no_escape_bytes(void **st)
     assert_null(strchr(t, '\033'));
     free(t);
 
-    opts.color = true;
-    out_open(&o, &opts);
-    conversation(&o);
-    t = out_close(&o);
+    t = conversation_text((tl_output_opts){.ts_digits = 6, .color = true});
     assert_non_null(strchr(t, '\033'));
     assert_non_null(strstr(t, "\033[1;31m[R.]\033[0m"));
     free(t);
@@ -362,11 +341,7 @@ static void text_ascii_dump_keeps_lines(void **st)
 static void text_quiet_prints_only_events(void **st)
 {
     (void)st;
-    tl_output_opts opts = {.ts_digits = 6, .quiet = true};
-    out o;
-    out_open(&o, &opts);
-    conversation(&o);
-    char *t = out_close(&o);
+    char *t = conversation_text((tl_output_opts){.ts_digits = 6, .quiet = true});
     assert_null(strstr(t, "[S]"));
     assert_null(strstr(t, "ShADadFf"));      /* no connection table */
     char l[1024];
@@ -379,11 +354,7 @@ static void text_quiet_prints_only_events(void **st)
 static void text_conns_only_prints_the_table(void **st)
 {
     (void)st;
-    tl_output_opts opts = {.ts_digits = 6, .conns_only = true};
-    out o;
-    out_open(&o, &opts);
-    conversation(&o);
-    char *t = out_close(&o);
+    char *t = conversation_text((tl_output_opts){.ts_digits = 6, .conns_only = true});
     assert_true(strncmp(t, "conn  client", 12) == 0);
     assert_null(strstr(t, "[S]"));
     assert_null(strstr(t, "->"));
@@ -401,11 +372,7 @@ static void text_conns_only_prints_the_table(void **st)
 static void text_finish_prints_table_after_packets_and_stats(void **st)
 {
     (void)st;
-    tl_output_opts opts = {.ts_digits = 6};
-    out o;
-    out_open(&o, &opts);
-    conversation(&o);
-    char *t = out_close(&o);
+    char *t = conversation_text((tl_output_opts){.ts_digits = 6});
     const char *last_pkt = strstr(t, "[R] ");
     const char *table = strstr(t, "\nconn  client");
     const char *stats = strstr(t, "9 packets, 8 TCP, 1 other, 1 malformed (tcp_data_offset 1)\n1 connection\n");
@@ -455,12 +422,8 @@ static void text_states_before_come_from_the_view(void **st)
            TL_ST_CLOSING);
     char *t = out_close(&o);
     char l[1024];
-    line_with(t, "seq 6, ack 1", l, sizeof l);
-    assert_non_null(strstr(l, "client ESTABLISHED -> FIN-WAIT-1"));
-    assert_non_null(strstr(l, "server ESTABLISHED -> CLOSE-WAIT"));
-    line_with(t, "seq 1, ack 7", l, sizeof l);
-    assert_non_null(strstr(l, "client CLOSING -> TIME-WAIT"));
-    assert_non_null(strstr(l, "server FIN-WAIT-1 -> CLOSING"));
+    line_has(t, "seq 6, ack 1", "client ESTABLISHED -> FIN-WAIT-1", "server ESTABLISHED -> CLOSE-WAIT");
+    line_has(t, "seq 1, ack 7", "client CLOSING -> TIME-WAIT", "server FIN-WAIT-1 -> CLOSING");
     /* no change: the state alone */
     line_with(t, "ack 2, win", l, sizeof l);
     assert_non_null(strstr(l, "client TIME-WAIT  "));
