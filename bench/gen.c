@@ -459,21 +459,26 @@ static void le32(uint8_t *p, uint32_t v)
 
 static uint8_t pattern[65536 + 2048];
 
+/* Clients come from all over the address space, as on a server facing the
+ * Internet (tools that hash on the first octets must not all collide):
+ * first octet 11..110, the other 24 bits a bijection of the host number. */
 static void addr_of(const conn *c, int dir, uint8_t *a)
 {
     bool cli = dir == CLI;
+    uint32_t low = (c->host * 0x9e3779u) & 0xffffffu;
     if (c->v6) {
         static const uint8_t pre[8] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0};
         memcpy(a, pre, 8);
         memset(a + 8, 0, 8);
         if (cli) {
-            a[5] = 1;
-            put32(a + 12, c->host + 0x100);
+            put16(a + 4, 1 + c->host % 1000);
+            put32(a + 8, c->host * 2654435761u);
+            put32(a + 12, low);
         } else {
             a[15] = (uint8_t)(0x10 + c->srv);
         }
     } else {
-        put32(a, cli ? 0x0a400000u + c->host : 0x0a00000au + c->srv);
+        put32(a, cli ? (11u + c->host * 7u % 100u) << 24 | low : 0x0a00000au + c->srv);
     }
 }
 
