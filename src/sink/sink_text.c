@@ -22,7 +22,6 @@
  * Flag letters are tcpdump's (print-tcp.c): F S R P . U E W in bit order.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "sink/text_line.h"
 #include "sink/text_table.h"
