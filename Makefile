@@ -23,7 +23,7 @@ BIN       := $(B)/tcplens
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 
-.PHONY: all demo test check unit deps bench fuzz fuzz-run san install clean
+.PHONY: all demo test check unit deps bench fuzz fuzz-run san san-build install clean
 all: $(BIN) $(TOOL_BINS)
 
 $(B)/%.o: %.c
@@ -59,18 +59,17 @@ demo: deps
 # build over the same suite, and a bounded libFuzzer run.
 test: deps
 	$(MAKE) all unit
-	tests/run-tests.sh $(B)
-	$(MAKE) san
-	$(MAKE) fuzz-run
+	@tests/run-all.sh $(B)
 
 check: test
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build, then the suite on it.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-san:
-	$(MAKE) B=build/san CC=clang CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all unit
+san: san-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  TL_SANITIZER=1 tests/run-tests.sh build/san
+san-build:
+	$(MAKE) B=build/san CC=clang CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all unit
 
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
