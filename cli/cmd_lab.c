@@ -2,6 +2,7 @@
  * experiments in a private network (SPEC.md section 4). No name runs the
  * tour; --list names them all; --all runs every one.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: tcplens lab [--list] [--all] [--json] [-w DIR] [--color=auto|always|never] "
+    fprintf(fp, "usage: tcplens lab [--list] [--all] [--json] [-w DIR] [--html FILE] [--color=auto|always|never] "
                 "[SCENARIO...]\n"
                 "  no SCENARIO runs the tour: the first %d of --list\n", TL_LAB_TOUR);
 }
@@ -29,6 +30,7 @@ int tl_cmd_lab(int argc, char **argv)
 {
     tl_lab_opts o = { .out = stdout };
     const char *color = "auto";
+    const char *html_path = NULL;
     bool all = false;
     const tl_scenario **sel = calloc((size_t)argc + tl_lab_n_scenarios + 1, sizeof *sel);
     size_t nsel = 0;
@@ -49,6 +51,8 @@ int tl_cmd_lab(int argc, char **argv)
             all = true;
         } else if (!strcmp(a, "-w") && i + 1 < argc) {
             o.pcap_dir = argv[++i];
+        } else if (!strcmp(a, "--html") && i + 1 < argc) {
+            html_path = argv[++i];
         } else if (!strncmp(a, "--color=", 8)) {
             color = a + 8;
         } else if (a[0] == '-') {
@@ -82,8 +86,28 @@ int tl_cmd_lab(int argc, char **argv)
     }
     o.color = !strcmp(color, "always") ||
               (!strcmp(color, "auto") && !getenv("NO_COLOR") && isatty(STDOUT_FILENO));
+    /* --html FILE: every scenario's connections on one page. */
+    FILE *html_fp = NULL;
+    tl_sink html = { NULL, NULL };
+    if (html_path) {
+        tl_output_opts ho = { .ts_digits = 9 };
+        if (!(html_fp = fopen(html_path, "w")) || tl_sink_html_new(&html, html_fp, &ho) < 0) {
+            fprintf(stderr, "tcplens lab: cannot write %s: %s\n", html_path, strerror(errno));
+            if (html_fp) fclose(html_fp);
+            free(sel);
+            return 2;
+        }
+        o.html = &html;
+    }
     int rc = tl_lab_run(sel, nsel, &o);
     free(sel);
+    if (html_fp) {
+        tl_sink_free(&html);
+        if (ferror(html_fp) | fclose(html_fp)) {
+            fprintf(stderr, "tcplens lab: writing %s failed\n", html_path);
+            if (rc == 0) rc = 1;
+        }
+    }
     /* 77: nothing could run here (no namespaces); the reason was printed. */
     return rc == 77 ? 77 : rc;
 }

@@ -85,6 +85,7 @@ typedef struct tl_lab_opts {
     bool json;
     bool color;
     const char *pcap_dir;          /* -w DIR */
+    tl_sink *html;                 /* --html FILE: the page's sink, or NULL */
     bool keep_going;
 } tl_lab_opts;
 

@@ -23,6 +23,7 @@
 
 #include "lab/sockdiag.h"
 #include "sink/json_writer.h"
+#include "sink/sink_html.h"
 #include "sink/text_line.h"
 #include "tcplens/tracker.h"
 
@@ -299,6 +300,20 @@ static void print_packet_text(printer *pr, const tl_pkt_view *v)
     tl_line_write(&l, pr->out);
 }
 
+/* --html: the page is given the packets with the same endpoint-view states
+ * as the timeline, and this packet's inferred changes as state records. */
+static void html_packet(printer *pr, const tl_pkt_view *shown)
+{
+    tl_sink *h = pr->o->html;
+    if (h->ops->packet) h->ops->packet(h->ctx, shown);
+    for (size_t i = 0; i < pr->nfold && h->ops->state; i++) {
+        tl_state_change sc = { .ts = shown->frame->ts, .n = shown->frame->n, .conn = shown->conn,
+                               .endpoint = pr->fold[i]->endpoint, .from = pr->fold[i]->from,
+                               .to = pr->fold[i]->to };
+        h->ops->state(h->ctx, &sc);
+    }
+}
+
 static void lab_packet(void *ctx, const tl_pkt_view *v)
 {
     printer *pr = ctx;
@@ -325,6 +340,7 @@ static void lab_packet(void *ctx, const tl_pkt_view *v)
     }
     shown.client_before = before[0];
     shown.server_before = before[1];
+    if (pr->o->html) html_packet(pr, &shown);
     if (pr->o->json) {
         char extra[64] = "";
         const char *act = action_name(pr->cur);
@@ -348,6 +364,7 @@ static void lab_event(void *ctx, const tl_event *e)
     printer *pr = ctx;
     tl_lab_event_rec er = { .kind = e->kind, .by = e->by, .ts = e->ts, .value = e->value };
     tl__lab_vec_push(&pr->r->events, &er);
+    if (pr->o->html && pr->o->html->ops->event) pr->o->html->ops->event(pr->o->html->ctx, e);
     if (pr->o->json) {
         pr->json.ops->event(pr->json.ctx, e);
         json_drain(pr, NULL);
@@ -361,6 +378,7 @@ static void lab_event(void *ctx, const tl_event *e)
 static void lab_conn(void *ctx, const tl_conn_record *c)
 {
     printer *pr = ctx;
+    if (pr->o->html && pr->o->html->ops->conn) pr->o->html->ops->conn(pr->o->html->ctx, c);
     if (pr->o->json) {
         pr->json.ops->conn(pr->json.ctx, c);
         json_drain(pr, NULL);
@@ -371,7 +389,14 @@ static void lab_conn(void *ctx, const tl_conn_record *c)
             tl_close_kind_name(c->closed), c->history, c->conn_state);
 }
 
-static const tl_sink_ops lab_ops = { .packet = lab_packet, .event = lab_event, .conn = lab_conn };
+static void lab_finish(void *ctx, const tl_stats *st)
+{
+    printer *pr = ctx;
+    if (pr->o->html && pr->o->html->ops->finish) pr->o->html->ops->finish(pr->o->html->ctx, st);
+}
+
+static const tl_sink_ops lab_ops = { .packet = lab_packet, .event = lab_event, .conn = lab_conn,
+                                     .finish = lab_finish };
 
 /* ---- the other records ------------------------------------------------------ */
 
@@ -593,6 +618,7 @@ int tl__lab_timeline(tl_lab_result *r, const tl_lab_opts *o, char *errbuf)
     }
     if ((err = open_dumper(&pr, errbuf)) < 0) goto out;
     print_header(&pr);
+    if (o->html) tl__sink_html_heading(o->html, pr.scen, r->sc->summary);
     tl_sink sink = { &lab_ops, &pr };
     tl_tracker *tr;
     tl_tracker_config cfg = { .hash_seed = 1 };

@@ -28,25 +28,30 @@ static const char *state_name(uint8_t s)
     return tl_tcp_state_name((tl_tcp_state)s);
 }
 
-/* The state changes to show: the tracker's records, or (when none came,
- * as from the lab) the differences between each packet's before and after. */
-static tl_html_change *changes_of(const tl_html_conn *c, size_t *n, bool *owned)
+/* The state changes to show, per drawn packet in order: the records that
+ * came for it, and for an endpoint without a record whose state still
+ * differs before and after the packet (a feeder that sends no state
+ * records, as the lab for endpoints it has no inference for), that
+ * difference. Records are in packet order, as the tracker emits them. */
+static tl_html_change *changes_of(const tl_html_conn *c, size_t *n)
 {
-    *owned = false;
-    if (c->got_changes) {
-        *n = c->nch;
-        return c->ch;
-    }
-    tl_html_change *d = malloc((2 * c->npkts + 1) * sizeof *d);
-    size_t k = 0;
-    for (size_t i = 0; d && i < c->npkts; i++)
+    tl_html_change *d = malloc((c->nch + 2 * c->npkts + 1) * sizeof *d);
+    size_t k = 0, r = 0;
+    for (size_t i = 0; d && i < c->npkts; i++) {
+        const tl_html_pkt *p = &c->pkts[i];
+        bool had[2] = { false, false };
+        while (r < c->nch && c->ch[r].n < p->n) r++;
+        for (; r < c->nch && c->ch[r].n == p->n; r++) {
+            had[c->ch[r].endpoint == TL_ROLE_SERVER] = true;
+            d[k++] = c->ch[r];
+        }
         for (int e = 0; e < 2; e++)
-            if (c->pkts[i].before[e] != c->pkts[i].after[e])
-                d[k++] = (tl_html_change){ .n = c->pkts[i].n, .ts = c->pkts[i].ts,
+            if (!had[e] && p->before[e] != p->after[e])
+                d[k++] = (tl_html_change){ .n = p->n, .ts = p->ts,
                                            .endpoint = (uint8_t)(e ? TL_ROLE_SERVER : TL_ROLE_CLIENT),
-                                           .from = c->pkts[i].before[e], .to = c->pkts[i].after[e] };
+                                           .from = p->before[e], .to = p->after[e] };
+    }
     *n = k;
-    *owned = d != NULL;
     return d;
 }
 
@@ -352,8 +357,7 @@ void tl__html_conn_section(tl_html *h, tl_html_conn *c, const tl_conn_record *re
     if (rec) write_facts(h, rec);
     else fputs("<p class=\"facts mut\">no connection record (the input ended early)</p>\n", fp);
     size_t nch;
-    bool owned;
-    tl_html_change *ch = changes_of(c, &nch, &owned);
+    tl_html_change *ch = changes_of(c, &nch);
     fputs("<div class=\"body\"><div>\n<div class=\"ladder\">\n", fp);
     write_ladder(h, c, ch, nch, client, server, rec);
     fputs("</div>\n", fp);
@@ -370,7 +374,7 @@ void tl__html_conn_section(tl_html *h, tl_html_conn *c, const tl_conn_record *re
         fprintf(fp, "<p class=\"more\">%llu more events not kept.</p>\n", (unsigned long long)c->ev_more);
     tl__html_json_block(h, k, c->id, c->pkts, c->npkts, c->ev, c->nev);
     fputs("</section>\n", fp);
-    if (owned) free(ch);
+    free(ch);
 }
 
 void tl__html_misc_section(tl_html *h)

@@ -67,7 +67,6 @@ typedef struct tl_html_conn {
     uint64_t ev_more;
     tl_html_change *ch;
     size_t nch, chcap;
-    bool got_changes;           /* state records arrived (else derived from packets) */
 } tl_html_conn;
 
 /* What the index at the top lists for a drawn connection. */

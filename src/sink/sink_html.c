@@ -210,7 +210,6 @@ static void on_state(void *ctx, const tl_state_change *sc)
     tl_html *h = ctx;
     tl_html_conn *c = conn_find(h, sc->conn);
     if (!c) return;
-    c->got_changes = true;
     if (c->nch >= TL_HTML_MAX_CHANGES || !grow((void **)&c->ch, &c->chcap, c->nch, sizeof *c->ch))
         return;
     c->ch[c->nch++] = (tl_html_change){ .n = sc->n, .ts = sc->ts, .endpoint = (uint8_t)sc->endpoint,
