@@ -109,6 +109,29 @@ check "long connection: the malformed frame is listed with its reason" \
 check "-x payload is in the decode data, its '<' escaped" \
     "grep -q '\"payload\":\"3c 2f 73 63' '$work/long.html' && grep -q '\\\\u003c/script>' '$work/long.html'"
 
+# More connections than the page draws (1000): the rest are counted.
+python3 - "$work/many.pcap" <<'EOF'
+import struct, sys
+def frame(src, dst, sp, dp, seq, ack, flags):
+    tcp = struct.pack('!HHIIBBHHH', sp, dp, seq, ack, 5 << 4, flags, 512, 0, 0)
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 40, 1, 0, 64, 6, 0, bytes(src), bytes(dst)) + tcp
+    return b'\x02' * 6 + b'\x04' * 6 + b'\x08\x00' + ip
+fr = []
+for i in range(1200):
+    C, S = (10, 0, i // 250, i % 250 + 1), (10, 1, 0, 1)
+    fr += [frame(C, S, 40000, 80, 100, 0, 0x02), frame(S, C, 80, 40000, 500, 101, 0x12),
+           frame(C, S, 40000, 80, 101, 501, 0x10), frame(C, S, 40000, 80, 101, 501, 0x04)]
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i, d in enumerate(fr):
+        f.write(struct.pack('<IIII', 1700000000 + i // 1000, (i % 1000) * 1000, len(d), len(d)) + d)
+EOF
+"$T" read "$work/many.pcap" --html "$work/many.html" >/dev/null 2>&1
+svgs=$(grep -c '<svg' "$work/many.html")
+links=$(grep -c '<a href="#s' "$work/many.html")
+check "1200 connections: 1000 drawn and indexed, 200 (800 packets) counted as not drawn" \
+    "[ $svgs = 1000 ] && [ $links = 1000 ] && grep -q '200 more connections (800 packets) not drawn' '$work/many.html'"
+
 # Strings from the input (here a file name in an error record) are escaped.
 weird="$work/a<b>&\"q'.pcap"
 head -c 1000 "$N" >"$weird"
