@@ -1,5 +1,6 @@
 /* html_int.h -- internals of the `--html` report sink (SPEC.md 3.5), shared
- * by sink_html.c (collecting), html_conn.c (drawing a connection) and
+ * by sink_html.c (collecting, the page's frame and index), html_conn.c
+ * (drawing a connection), html_json.c (the decode panel's data) and
  * html_assets.c (the inline CSS and script, escaping).
  *
  * Memory is bounded: packets are kept per open connection only, at most
