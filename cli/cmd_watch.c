@@ -70,17 +70,18 @@ int tl_cmd_watch(int argc, char **argv)
         status = 1;
         goto out;
     }
-    /* The capture (and the -w file) are open: root is no longer needed. */
-    if ((rc = tl_drop_privileges(o.user, errbuf)) < 0) {
-        fprintf(stderr, "tcplens: refusing to capture as root: %s\n", errbuf);
-        status = 1;
-        goto out;
-    }
+    /* Output files (--html) are opened with the capture, before root goes. */
     o.out.ts_digits = tl_source_ts_digits(src);
     tl_cli_setup_stdout(&o);
     if ((rc = tl_cli_make_sink(&o, stdout, &sink, errbuf)) < 0 ||
         (rc = tl_tracker_new(&tr, &o.track, &sink, errbuf)) < 0) {
         fprintf(stderr, "tcplens: %s\n", errbuf);
+        status = 1;
+        goto out;
+    }
+    /* The capture and every output file are open: root is no longer needed. */
+    if ((rc = tl_drop_privileges(o.user, errbuf)) < 0) {
+        fprintf(stderr, "tcplens: refusing to capture as root: %s\n", errbuf);
         status = 1;
         goto out;
     }

@@ -69,7 +69,7 @@ check "capture statistics on stderr" \
     "grep -q '^$packets packets captured' '$work/w.err' && grep -q 'dropped by kernel' '$work/w.err'"
 
 # Text view as the seed experiment shows it: seven or eight segments, close kind.
-"$T" watch -i lo -c 8 'tcp port 8080' >"$work/t.txt" 2>"$work/t.err" &
+"$T" watch -i lo -c 8 --html "$work/t.html" 'tcp port 8080' >"$work/t.txt" 2>"$work/t.err" &
 pid=$!
 wait_listening "$work/t.err" || bad "text watch did not start"
 "$tcpgen" -q normal 127.0.0.1 8080 >/dev/null 2>&1
@@ -78,6 +78,8 @@ kill -0 $pid 2>/dev/null && { kill -INT $pid; bad "-c 8 did not end watch"; }
 wait $pid
 check "-c 8 ends after 8 packets" "grep -q '^8 packets captured' '$work/t.err'"
 check "text view names the close kind" "grep -qE 'close_(3|4)way' '$work/t.txt'"
+check "--html page written in a root-only folder (opened before root was dropped)" \
+    "grep -q '<svg' '$work/t.html' && [ \$(stat -c %U '$work') = root ]"
 
 "$T" watch -i no-such-if0 >/dev/null 2>"$work/e1"
 check "unknown interface: exit 2 with a message" "[ $? = 2 ] && grep -q 'no-such-if0' '$work/e1'"
