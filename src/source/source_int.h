@@ -151,7 +151,7 @@ void tl__ng_free(tl__reader *r);
 
 /* Mapped pages behind the read position are given back every this many
  * bytes, so memory does not grow with the file (SPEC §6). */
-#define TL__MAP_WINDOW (8u * 1024u * 1024u)
+#define TL__MAP_WINDOW (2u * 1024u * 1024u)
 void tl__reader_drop_behind(tl__reader *r);
 
 static inline void tl__reader_release(tl__reader *r)
