@@ -276,12 +276,13 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
     if (s != TL_NIL) {
         /* Zeek's rules decide when a 4-tuple starts a new connection: a SYN
          * after a close or with a new ISN, or its timers having expired the
-         * old one (then the packet continues tshark's sequence numbering). */
+         * old one. tshark splits less (only on a SYN with a new ISN, which
+         * the analysis module detects itself), so its state carries over. */
         tl_conn *old = &tr->conns[s];
         bool expired = tl_zeek_expired(&old->zk, f->ts);
         reused = tl_zeek_is_new_conn(&old->zk, (dir ^ old->client_dir) == 0, p);
         if (expired || reused) {
-            carry = !reused && !(p->flags & TL_TH_SYN);
+            carry = true;
             carried = old->an;
             carried_client_dir = old->client_dir;
             finalize(tr, s, false, f->ts);
