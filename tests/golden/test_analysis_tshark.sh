@@ -73,6 +73,12 @@ capture() {
     wait "$dump_a" "$dump_b" 2>/dev/null
     kill "$wire" 2>/dev/null
     wait "$wire" 2>/dev/null
+    # The kernel unregisters a TUN device after its fd closes, not at once
+    # (slowly on a loaded machine); the next capture needs the names again.
+    for _ in $(seq 50); do
+        ip -n "$NS_A" link show tlw0 >/dev/null 2>&1 || ip -n "$NS_B" link show tlw1 >/dev/null 2>&1 || break
+        sleep 0.1
+    done
     [ $st = 0 ] || echo "capture $name: an endpoint failed"
     return $st
 }
