@@ -10,6 +10,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 B       ?= build
+# V=1 shows whole compiler command lines.
+Q       := $(if $(V),,@)
+say      = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
 LIB_SRCS  := $(shell find src -name '*.c' | sort)
 CLI_SRCS  := $(shell find cli -name '*.c' | sort)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -28,22 +31,22 @@ all: $(BIN) $(TOOL_BINS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$@) $(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@) rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(CLI_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+	$(call say,LD,$@) $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(call say,TEST,$@) $(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
 $(B)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+	$(call say,TOOL,$@) $(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 unit: $(UNIT_BINS)
 
@@ -78,7 +81,7 @@ fuzz:
 	$(MAKE) $(FUZZ_BINS)
 build/fuzz/%: tests/fuzz/%.c build/fuzzlib/libtcplens.a
 	@mkdir -p $(dir $@)
-	clang $(WARN) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< build/fuzzlib/libtcplens.a $(LDLIBS)
+	$(call say,FUZZ,$@) clang $(WARN) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< build/fuzzlib/libtcplens.a $(LDLIBS)
 
 FUZZ_SECONDS ?= 30
 fuzz-run: fuzz

@@ -96,6 +96,24 @@ int tl_lab_count_packets(const tl_lab_result *r, tl_wire_dir dir, uint8_t mask, 
     return n;
 }
 
+int tl_lab_count_packets_after(const tl_lab_result *r, tl_wire_dir after_dir, uint8_t after_mask,
+                               uint8_t after_value, tl_wire_dir dir, uint8_t mask, uint8_t value)
+{
+    int n = 0;
+    bool started = false;
+    for (size_t i = 0; i < r->pkts.n; i++) {
+        const tl_lab_pkt *p = TL_LAB_AT(r->pkts, tl_lab_pkt, i);
+        if (!p->info.is_tcp) continue;
+        if (!started) {
+            started = (after_dir == TL_WIRE_ANY || p->dir == after_dir) &&
+                      (p->info.flags & after_mask) == after_value;
+            continue;
+        }
+        if ((dir == TL_WIRE_ANY || p->dir == dir) && (p->info.flags & mask) == value) n++;
+    }
+    return n;
+}
+
 int tl_lab_count_events(const tl_lab_result *r, tl_event_kind k, tl_role by)
 {
     int n = 0;

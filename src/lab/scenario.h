@@ -116,6 +116,10 @@ void tl_lab_expect_call(tl_lab_result *r, const char *name, tl_lab_side side, co
  * value; payload -1 any, 0 none, 1 some. dropped: -1 any, 0 delivered, 1 dropped. */
 int tl_lab_count_packets(const tl_lab_result *r, tl_wire_dir dir, uint8_t mask, uint8_t value,
                          int payload, int dropped);
+/* Packets going dir whose flags & mask == value, counted from the first
+ * packet going after_dir whose flags & after_mask == after_value (excluded). */
+int tl_lab_count_packets_after(const tl_lab_result *r, tl_wire_dir after_dir, uint8_t after_mask,
+                               uint8_t after_value, tl_wire_dir dir, uint8_t mask, uint8_t value);
 /* Events of that kind the tracker reported (TL_ROLE_NONE: by anyone). */
 int tl_lab_count_events(const tl_lab_result *r, tl_event_kind k, tl_role by);
 /* The nth event of that kind (its value, e.g. a backoff interval); NAN if none. */
