@@ -66,29 +66,31 @@ concurrent() { awk '$1=="concurrent"{print $2}' "$data/$1.expect"; }
 mb() { awk '$1=="bytes"{printf "%.0f", $2/1e6}' "$data/$1.expect"; }
 
 # ---- measuring -----------------------------------------------------------
-results=$work/results.tsv   # tool file seconds rss_kib
+results=$work/results.tsv   # tool file seconds rss_kib cpu_seconds
 : >"$results"
 median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 # measure LABEL FILE CMD... : median wall time and peak RSS of $runs runs.
 measure() {
     local label=$1 file=$2 t0 t1 i
     shift 2
-    : >"$work/t"; : >"$work/m"
+    : >"$work/t"; : >"$work/m"; : >"$work/c"
     for ((i = 0; i < runs; i++)); do
         t0=$(date +%s%N)
-        if ! /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>"$work/err"; then
+        if ! /usr/bin/time -f '%M %U %S' -o "$work/rss" "$@" >/dev/null 2>"$work/err"; then
             say "  $label on $file failed: $(tail -n 2 "$work/err" | tr '\n' ' ')"
             return 0
         fi
         t1=$(date +%s%N)
         echo "$(( (t1 - t0) / 1000 ))" >>"$work/t"
-        tail -n 1 "$work/rss" >>"$work/m"
+        tail -n 1 "$work/rss" | awk '{print $1}' >>"$work/m"
+        tail -n 1 "$work/rss" | awk '{print $2 + $3}' >>"$work/c"
     done
-    local s kib
+    local s kib cpu
     s=$(median <"$work/t" | awk '{printf "%.3f", $1/1e6}')
     kib=$(median <"$work/m")
-    printf '%s\t%s\t%s\t%s\n' "$label" "$file" "$s" "$kib" >>"$results"
-    say "  $(printf '%-22s %-11s %8.3f s %9d KiB' "$label" "$file" "$s" "$kib")"
+    cpu=$(median <"$work/c")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$file" "$s" "$kib" "$cpu" >>"$results"
+    say "  $(printf '%-22s %-11s %8.3f s (CPU %6.2f s) %9d KiB' "$label" "$file" "$s" "$cpu" "$kib")"
 }
 # What tcplens itself reports holding at once (JSON stats record).
 peak_conns() { "$tcplens" read -q --json "$data/$1.pcap" | tail -n 1 | sed -n 's/.*"peak_conns":\([0-9]*\).*/\1/p'; }
@@ -139,16 +141,16 @@ for n in "${files[@]}"; do peak[$n]=$(peak_conns "$n"); done
 {
 echo "Comparison (median of $runs runs; packets/s in millions; ratio = packets/s over tcpdump's on the same file):"
 echo
-echo "| tool | file | packets | M packets/s | peak RSS | × tcpdump |"
-echo "|---|---|---:|---:|---:|---:|"
+echo "| tool | file | packets | seconds | CPU seconds | M packets/s | peak RSS | × tcpdump |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
 for n in h1m h10m f1m; do
     [ -n "$(get "tcplens --conns" "$n" 3)" ] || continue
     td=$(rate "tcpdump -n -S -tt" "$n" || true)
-    while IFS=$'\t' read -r label file s kib; do
+    while IFS=$'\t' read -r label file s kib cpu; do
         [ "$file" = "$n" ] || continue
         r=$(awk -v p="$(packets "$n")" -v s="$s" 'BEGIN{printf "%.3f", p/s/1e6}')
         x=$( [ -n "$td" ] && awk -v a="$r" -v b="$td" 'BEGIN{printf "%.1f", a/b}' || echo -)
-        printf '| %s | %s | %s | %s | %s MiB | %s |\n' "$label" "$n" "$(packets "$n")" "$r" \
+        printf '| %s | %s | %s | %s | %s | %s | %s MiB | %s |\n' "$label" "$n" "$(packets "$n")" "$s" "$cpu" "$r" \
             "$(awk -v k="$kib" 'BEGIN{printf "%.1f", k/1024}')" "$x"
     done <"$results"
 done
@@ -198,5 +200,6 @@ for mode in "tcplens --conns" "tcplens --json" "tcplens (text)"; do
         "$(awk -v p="${peak[$main]}" 'BEGIN{print 32 + 250*p/1048576}')"
 done
 echo
-echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo); $(date -u +%Y-%m-%d)"
+echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo); $(date -u +%Y-%m-%d);" \
+     "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (wall time well above CPU time means other work shared the cores)"
 } | tee "$data/results.md"
