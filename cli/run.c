@@ -20,6 +20,11 @@ static const char *without_location(const char *msg, const tl_source_where *w)
     return n > 0 && strncmp(msg, prefix, (size_t)n) == 0 ? msg + n : msg;
 }
 
+static void on_idle(void *ud, tl_time now)
+{
+    tl_tracker_tick(ud, now);
+}
+
 void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t limit,
                      tl_dumper *dumper, volatile sig_atomic_t *stop, tl_run_result *res)
 {
@@ -28,6 +33,7 @@ void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t
     tl_packet pkt;
     int in_a_row = 0;
     memset(res, 0, sizeof *res);
+    tl_source_set_idle(src, on_idle, tr);
     while (!(stop && *stop) && (!limit || res->frames < limit)) {
         errbuf[0] = '\0';
         int rc = tl_source_next(src, &f, errbuf);

@@ -76,6 +76,12 @@ typedef struct tl_source_where {
 } tl_source_where;
 void tl_source_last_error(const tl_source *src, tl_source_where *where);
 
+/* Live sources call fn about every 200 ms while no packet arrives, with the
+ * wall-clock time, so that idle connections are summarised on time even
+ * when the network goes quiet. Offline sources never call it. */
+typedef void (*tl_source_idle_fn)(void *ud, tl_time now);
+void tl_source_set_idle(tl_source *src, tl_source_idle_fn fn, void *ud);
+
 /* Interrupt a blocking live read (safe from a signal handler). */
 void tl_source_break(tl_source *src);
 

@@ -34,6 +34,10 @@ TL_MUST_USE int tl_tracker_new(tl_tracker **out, const tl_tracker_config *cfg,
 void tl_tracker_feed(tl_tracker *tr, const tl_frame *frame, tl_decode_result res,
                      tl_decode_reason reason, const tl_packet *pkt);
 
+/* Time passes without packets (live capture): summarise connections idle
+ * past the timeout or closed long enough, as a packet at `now` would. */
+void tl_tracker_tick(tl_tracker *tr, tl_time now);
+
 /* Report a source error (file/offset/packet) to the sink and count it. */
 void tl_tracker_error(tl_tracker *tr, const char *file, int64_t offset, uint64_t packet,
                       const char *text);

@@ -239,6 +239,12 @@ void tl_source_break(tl_source *src)
         pcap_breakloop(src->handle);
 }
 
+void tl_source_set_idle(tl_source *src, tl_source_idle_fn fn, void *ud)
+{
+    src->idle_fn = fn;
+    src->idle_ud = ud;
+}
+
 void tl_source_last_error(const tl_source *src, tl_source_where *where)
 {
     tl_source_where none = {NULL, -1, 0};

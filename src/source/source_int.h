@@ -48,6 +48,9 @@ struct tl_source {
 
     tl_source_where last_error;
 
+    tl_source_idle_fn idle_fn;  /* live: called on read timeouts */
+    void *idle_ud;
+
     volatile sig_atomic_t brk;
 };
 

@@ -7,6 +7,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
 
 #include "source/source_int.h"
 
@@ -16,6 +18,7 @@ typedef struct live_priv {
     pcap_t *p;
     char *iface;
     int linktype;
+    int fd;          /* selectable descriptor, polled while nothing is queued */
 } live_priv;
 
 static int live_next(tl_source *src, tl_frame *frame, char *errbuf)
@@ -28,8 +31,20 @@ static int live_next(tl_source *src, tl_frame *frame, char *errbuf)
         if (src->brk)
             return 0;
         int rc = pcap_next_ex(lp->p, &h, &data);
-        if (rc == 0)
-            continue;  /* timeout: look at the break flag again */
+        if (rc == 0) {
+            /* Non-blocking: nothing queued. Wait ourselves, so that quiet
+             * periods reach the idle callback (libpcap's own read timeout
+             * may block on TPACKET_V3 until a packet comes). A signal
+             * (Ctrl-C) interrupts poll and the break flag is seen. */
+            struct pollfd pfd = {lp->fd, POLLIN, 0};
+            if (poll(&pfd, 1, LIVE_TIMEOUT_MS) == 0 && src->idle_fn) {
+                struct timespec now;
+                clock_gettime(CLOCK_REALTIME, &now);
+                tl_time t = {(int64_t)now.tv_sec, (uint32_t)now.tv_nsec};
+                src->idle_fn(src->idle_ud, t);
+            }
+            continue;
+        }
         if (rc == PCAP_ERROR_BREAK)
             return 0;
         if (rc < 0)
@@ -138,6 +153,13 @@ int tl_source_open_live(tl_source **out, const tl_live_config *cfg, char *errbuf
     }
     /* status > 0 is a warning (e.g. promiscuous mode not supported). */
     lp->linktype = pcap_datalink(p);
+    lp->fd = pcap_get_selectable_fd(p);
+    if (lp->fd < 0 || pcap_setnonblock(p, 1, pe) < 0) {
+        int rc = tl_err(errbuf, TL_EIO, "capture on %s: cannot wait for packets: %s", iface,
+                        lp->fd < 0 ? "no selectable descriptor" : pe);
+        live_priv_free(lp);
+        return rc;
+    }
     tl_source *src = tl__source_new(&live_ops, lp);
     if (!src) {
         live_priv_free(lp);

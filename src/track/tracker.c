@@ -382,6 +382,11 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
     if (tr->sink.ops->packet) tr->sink.ops->packet(tr->sink.ctx, &v);
 }
 
+void tl_tracker_tick(tl_tracker *tr, tl_time now)
+{
+    if (tr->have_time && tl_time_diff(tr->last_sweep, now) >= 1.0) sweep(tr, now);
+}
+
 void tl_tracker_error(tl_tracker *tr, const char *file, int64_t offset, uint64_t packet,
                       const char *text)
 {

@@ -81,6 +81,24 @@ check "text view names the close kind" "grep -qE 'close_(3|4)way' '$work/t.txt'"
 check "--html page written in a root-only folder (opened before root was dropped)" \
     "grep -q '<svg' '$work/t.html' && [ \$(stat -c %U '$work') = root ]"
 
+# A connection gone quiet is summarised while watch runs, with no packet to
+# drive the clock (the idle timer ticks on capture timeouts).
+"$T" watch -i lo --json --line-buffered --idle-timeout 1 'tcp port 8081' >"$work/i.json" 2>"$work/i.err" &
+pid=$!
+wait_listening "$work/i.err" || bad "idle watch did not start"
+python3 -c '
+import socket, time
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 8081)); srv.listen(1)
+c = socket.create_connection(("127.0.0.1", 8081)); s, _ = srv.accept()
+time.sleep(5)' &
+holder=$!
+sleep 3.5   # the connection is still open and silent: no packet since the handshake
+check "an idle connection is summarised while watch runs and the network is quiet" \
+    "grep -q '\"type\":\"conn\".*\"evicted\":true' '$work/i.json'"
+wait $holder
+kill -INT $pid; wait $pid
+
 "$T" watch -i no-such-if0 >/dev/null 2>"$work/e1"
 check "unknown interface: exit 2 with a message" "[ $? = 2 ] && grep -q 'no-such-if0' '$work/e1'"
 "$T" watch -i lo 'port 80 and' >/dev/null 2>"$work/e2"

@@ -189,6 +189,21 @@ static void idle_connection_is_summarised_and_forgotten(void **state)
     assert_int_equal(R.nrecs, 2);
 }
 
+static void tick_summarises_idle_connections_without_packets(void **state)
+{
+    (void)state;
+    start(0, 10.0, false);
+    seg(1.0, 1001, true, S, 100, 0, 0, 0);
+    tl_time t5 = {5, 0}, t20 = {20, 0};
+    tl_tracker_tick(tr, t5);
+    assert_int_equal(R.nrecs, 0);             /* idle 4 s: kept */
+    tl_tracker_tick(tr, t20);
+    assert_int_equal(R.nrecs, 1);             /* idle 19 s: summarised */
+    assert_true(R.recs[0].evicted);
+    finish();
+    assert_int_equal(R.nrecs, 1);
+}
+
 static void first_packet_syn_ack_makes_its_sender_the_server(void **state)
 {
     (void)state;
@@ -236,6 +251,7 @@ int main(void)
         cmocka_unit_test(syn_after_close_is_a_new_generation_with_port_reused),
         cmocka_unit_test(max_conns_evicts_the_oldest_with_its_record),
         cmocka_unit_test(idle_connection_is_summarised_and_forgotten),
+        cmocka_unit_test(tick_summarises_idle_connections_without_packets),
         cmocka_unit_test(first_packet_syn_ack_makes_its_sender_the_server),
         cmocka_unit_test(midstream_relative_numbers_start_at_one_as_tshark),
         cmocka_unit_test(bad_checksum_is_skipped_when_verifying),
