@@ -264,6 +264,16 @@ static void add_analysis(tl_pkt_view *v, const tl_track_out *o)
         if (tl_event_is_analysis(o->events[i].kind)) v->analysis[v->n_analysis++] = o->events[i].kind;
 }
 
+/* The server answers a SYN with a SYN of its own before anything else: both
+ * opened at once (RFC 9293 3.5, figure 7). Zeek would log a second
+ * connection here ("SYN_seq_jump"); SPEC 2.3 asks for simultaneous_open. */
+static bool is_simultaneous_open(const tl_conn *c, int role, const tl_packet *p)
+{
+    return role == 1 && (p->flags & (TL_TH_SYN | TL_TH_ACK)) == TL_TH_SYN &&
+           c->fsm.ep[0].state == TL_ST_SYN_SENT &&
+           (c->fsm.ep[1].state == TL_ST_LISTEN || c->fsm.ep[1].state == TL_ST_UNKNOWN);
+}
+
 static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_pkt_view *v)
 {
     tl_conn_key k;
@@ -280,7 +290,8 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
          * the analysis module detects itself), so its state carries over. */
         tl_conn *old = &tr->conns[s];
         bool expired = tl_zeek_expired(&old->zk, f->ts);
-        reused = tl_zeek_is_new_conn(&old->zk, (dir ^ old->client_dir) == 0, p);
+        reused = !is_simultaneous_open(old, dir ^ old->client_dir, p) &&
+                 tl_zeek_is_new_conn(&old->zk, (dir ^ old->client_dir) == 0, p);
         if (expired || reused) {
             carry = true;
             carried = old->an;

@@ -204,6 +204,21 @@ static void tick_summarises_idle_connections_without_packets(void **state)
     assert_int_equal(R.nrecs, 1);
 }
 
+static void crossing_syns_are_one_connection_opened_simultaneously(void **state)
+{
+    (void)state;
+    start(0, 0, false);
+    seg(1.0, 1001, true, S, 100, 0, 0, 0);
+    seg(1.0001, 1001, false, S, 900, 0, 0, 0);
+    seg(1.001, 1001, true, S | A, 100, 901, 0, 0);
+    seg(1.0011, 1001, false, S | A, 900, 101, 0, 0);
+    finish();
+    assert_int_equal(R.nrecs, 1);
+    assert_int_equal(R.recs[0].opened, TL_OPEN_SIMULTANEOUS_OPEN);
+    assert_true(saw_event(TL_EV_SIMULTANEOUS_OPEN, 1));
+    assert_false(saw_event(TL_EV_PORT_REUSED, 1));
+}
+
 static void first_packet_syn_ack_makes_its_sender_the_server(void **state)
 {
     (void)state;
@@ -252,6 +267,7 @@ int main(void)
         cmocka_unit_test(max_conns_evicts_the_oldest_with_its_record),
         cmocka_unit_test(idle_connection_is_summarised_and_forgotten),
         cmocka_unit_test(tick_summarises_idle_connections_without_packets),
+        cmocka_unit_test(crossing_syns_are_one_connection_opened_simultaneously),
         cmocka_unit_test(first_packet_syn_ack_makes_its_sender_the_server),
         cmocka_unit_test(midstream_relative_numbers_start_at_one_as_tshark),
         cmocka_unit_test(bad_checksum_is_skipped_when_verifying),
