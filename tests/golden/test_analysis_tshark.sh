@@ -40,6 +40,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 # capture NAME MODE LOSS DELAY_MS REORDER SEED: writes $WORK/NAME-{client,server}.pcap
 capture() {
