@@ -27,12 +27,8 @@ int tl_table_init(tl_table *t, uint32_t initial, uint64_t seed, tl_table_key_fn 
 {
     uint32_t cap = 1024;
     while (cap < initial * 2 && cap < (1u << 30)) cap <<= 1;
-    t->slots = calloc(cap, sizeof *t->slots);
-    t->tags = calloc(cap, sizeof *t->tags);
-    if (!t->slots || !t->tags) {
-        tl_table_release(t);
-        return TL_ENOMEM;
-    }
+    t->e = calloc(cap, sizeof *t->e);
+    if (!t->e) return TL_ENOMEM;
     t->mask = cap - 1;
     t->count = 0;
     t->seed = seed;
@@ -43,42 +39,33 @@ int tl_table_init(tl_table *t, uint32_t initial, uint64_t seed, tl_table_key_fn 
 
 void tl_table_release(tl_table *t)
 {
-    free(t->slots);
-    free(t->tags);
-    t->slots = NULL;
-    t->tags = NULL;
+    free(t->e);
+    t->e = NULL;
 }
 
 uint32_t tl_table_find(const tl_table *t, const tl_conn_key *k, uint64_t hash)
 {
     uint32_t tag = (uint32_t)hash;
     for (uint32_t i = (uint32_t)hash & t->mask;; i = (i + 1) & t->mask) {
-        uint32_t s = t->slots[i];
+        uint32_t s = t->e[i].slot;
         if (!s) return UINT32_MAX;
-        if (t->tags[i] == tag && tl_conn_key_equal(t->key_of(t->ctx, s - 1), k)) return s - 1;
+        if (t->e[i].tag == tag && tl_conn_key_equal(t->key_of(t->ctx, s - 1), k)) return s - 1;
     }
 }
 
 static int grow(tl_table *t)
 {
     uint32_t old_cap = t->mask + 1, cap = old_cap * 2;
-    uint32_t *slots = calloc(cap, sizeof *slots), *tags = calloc(cap, sizeof *tags);
-    if (!slots || !tags) {
-        free(slots);
-        free(tags);
-        return TL_ENOMEM;
-    }
+    tl_table_entry *e = calloc(cap, sizeof *e);
+    if (!e) return TL_ENOMEM;
     for (uint32_t i = 0; i < old_cap; i++) {
-        if (!t->slots[i]) continue;
-        uint32_t j = t->tags[i] & (cap - 1);
-        while (slots[j]) j = (j + 1) & (cap - 1);
-        slots[j] = t->slots[i];
-        tags[j] = t->tags[i];
+        if (!t->e[i].slot) continue;
+        uint32_t j = t->e[i].tag & (cap - 1);
+        while (e[j].slot) j = (j + 1) & (cap - 1);
+        e[j] = t->e[i];
     }
-    free(t->slots);
-    free(t->tags);
-    t->slots = slots;
-    t->tags = tags;
+    free(t->e);
+    t->e = e;
     t->mask = cap - 1;
     return TL_OK;
 }
@@ -90,9 +77,9 @@ int tl_table_insert(tl_table *t, uint64_t hash, uint32_t slot)
         if (rc < 0) return rc;
     }
     uint32_t i = (uint32_t)hash & t->mask;
-    while (t->slots[i]) i = (i + 1) & t->mask;
-    t->slots[i] = slot + 1;
-    t->tags[i] = (uint32_t)hash;
+    while (t->e[i].slot) i = (i + 1) & t->mask;
+    t->e[i].slot = slot + 1;
+    t->e[i].tag = (uint32_t)hash;
     t->count++;
     return TL_OK;
 }
@@ -101,23 +88,22 @@ void tl_table_remove(tl_table *t, const tl_conn_key *k, uint64_t hash)
 {
     uint32_t i = (uint32_t)hash & t->mask;
     for (;; i = (i + 1) & t->mask) {
-        uint32_t s = t->slots[i];
+        uint32_t s = t->e[i].slot;
         if (!s) return;
-        if (t->tags[i] == (uint32_t)hash && tl_conn_key_equal(t->key_of(t->ctx, s - 1), k)) break;
+        if (t->e[i].tag == (uint32_t)hash && tl_conn_key_equal(t->key_of(t->ctx, s - 1), k)) break;
     }
     /* Backward-shift: pull later entries of the cluster into the hole when
      * their home position is not between the hole and themselves. */
     uint32_t hole = i;
-    for (uint32_t j = (i + 1) & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
-        uint32_t home = t->tags[j] & t->mask;
+    for (uint32_t j = (i + 1) & t->mask; t->e[j].slot; j = (j + 1) & t->mask) {
+        uint32_t home = t->e[j].tag & t->mask;
         bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
         if (movable) {
-            t->slots[hole] = t->slots[j];
-            t->tags[hole] = t->tags[j];
+            t->e[hole] = t->e[j];
             hole = j;
         }
     }
-    t->slots[hole] = 0;
-    t->tags[hole] = 0;
+    t->e[hole].slot = 0;
+    t->e[hole].tag = 0;
     t->count--;
 }

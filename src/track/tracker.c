@@ -15,6 +15,7 @@
 #include "track/conn.h"
 #include "track/table.h"
 #include "track/track_out.h"
+#include "util/time_inline.h"
 
 #define DEFAULT_MAX_CONNS 1000000u
 #define DEFAULT_IDLE 300.0   /* Zeek's tcp_inactivity_timeout */
@@ -25,12 +26,20 @@ typedef struct conn_list {
     uint32_t head, tail;
 } conn_list;
 
+/* A slot's neighbours in the active or finished list; the free list is
+ * chained through .next. Kept apart from tl_conn (see conn.h). */
+typedef struct tl_conn_link {
+    uint32_t prev, next;
+} tl_conn_link;
+
 struct tl_tracker {
     tl_tracker_config cfg;
     tl_sink sink;
     tl_table table;
     tl_conn *conns;            /* slot pool */
-    uint32_t cap, free_head;   /* free slots chained through .next */
+    tl_conn_link *links;       /* list links of each slot */
+    uint32_t cap, free_head;   /* free slots chained through links[].next */
+    uint32_t used;             /* slots [0, used) were ever handed out */
     conn_list active, finished;
     uint32_t live;             /* connections in the table */
     uint32_t next_id;
@@ -72,38 +81,48 @@ int tl_tracker_new(tl_tracker **out, const tl_tracker_config *cfg, const tl_sink
 
 static void list_remove(tl_tracker *tr, conn_list *l, uint32_t s)
 {
-    tl_conn *c = &tr->conns[s];
-    if (c->prev != TL_NIL) tr->conns[c->prev].next = c->next; else l->head = c->next;
-    if (c->next != TL_NIL) tr->conns[c->next].prev = c->prev; else l->tail = c->prev;
+    tl_conn_link *c = &tr->links[s];
+    if (c->prev != TL_NIL) tr->links[c->prev].next = c->next; else l->head = c->next;
+    if (c->next != TL_NIL) tr->links[c->next].prev = c->prev; else l->tail = c->prev;
     c->prev = c->next = TL_NIL;
 }
 
 static void list_append(tl_tracker *tr, conn_list *l, uint32_t s)
 {
-    tl_conn *c = &tr->conns[s];
+    tl_conn_link *c = &tr->links[s];
     c->next = TL_NIL;
     c->prev = l->tail;
-    if (l->tail != TL_NIL) tr->conns[l->tail].next = s; else l->head = s;
+    if (l->tail != TL_NIL) tr->links[l->tail].next = s; else l->head = s;
     l->tail = s;
 }
 
+static void slot_free(tl_tracker *tr, uint32_t s)
+{
+    tr->links[s].next = tr->free_head;
+    tr->free_head = s;
+}
+
+/* Freed slots first (most recently freed: still cached), then never used
+ * ones. New capacity is not touched until handed out, so memory grows with
+ * the peak of connections held, not with the doubled capacity (measured). */
 static uint32_t slot_alloc(tl_tracker *tr)
 {
-    if (tr->free_head == TL_NIL) {
+    if (tr->free_head != TL_NIL) {
+        uint32_t s = tr->free_head;
+        tr->free_head = tr->links[s].next;
+        return s;
+    }
+    if (tr->used == tr->cap) {
         uint32_t ncap = tr->cap ? tr->cap * 2 : 1024;
         tl_conn *n = realloc(tr->conns, (size_t)ncap * sizeof *n);
         if (!n) return TL_NIL;
-        for (uint32_t i = ncap; i-- > tr->cap;) {
-            n[i].in_use = false;
-            n[i].next = tr->free_head;
-            tr->free_head = i;
-        }
         tr->conns = n;
+        tl_conn_link *l = realloc(tr->links, (size_t)ncap * sizeof *l);
+        if (!l) return TL_NIL;
+        tr->links = l;
         tr->cap = ncap;
     }
-    uint32_t s = tr->free_head;
-    tr->free_head = tr->conns[s].next;
-    return s;
+    return tr->used++;
 }
 
 /* ---- emitting ----------------------------------------------------------- */
@@ -166,7 +185,7 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     tl_track_out_reset(&o);
     tl_fsm_finish(&c->fsm, &o);
     if (evicted) {
-        tl_track_event ev = {TL_EV_EVICTED, TL_ROLE_NONE, tl_time_diff(c->last_ts, now)};
+        tl_track_event ev = {TL_EV_EVICTED, TL_ROLE_NONE, tl__time_diff(c->last_ts, now)};
         emit_event(tr, c, NULL, now, &ev);
     }
     for (uint8_t i = 0; i < o.n_events; i++) emit_event(tr, c, NULL, now, &o.events[i]);
@@ -176,7 +195,7 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     r.conn = c->id;
     fill_uid(r.uid, tr->cfg.hash_seed, c->id);
     r.ts = c->first_ts;
-    r.duration = tl_time_diff(c->first_ts, c->last_ts);
+    r.duration = tl__time_diff(c->first_ts, c->last_ts);
     tl_zeek_finish(&c->zk, &r);
     r.opened = c->fsm.opened;
     r.closed = c->fsm.closed;
@@ -194,8 +213,7 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     tl_table_remove(&tr->table, &c->key, c->hash);
     list_remove(tr, c->finished ? &tr->finished : &tr->active, s);
     c->in_use = false;
-    c->next = tr->free_head;
-    tr->free_head = s;
+    slot_free(tr, s);
     tr->live--;
 }
 
@@ -203,10 +221,10 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
 static void sweep(tl_tracker *tr, tl_time now)
 {
     while (tr->finished.head != TL_NIL &&
-           tl_time_diff(tr->conns[tr->finished.head].finished_ts, now) > LINGER_AFTER_CLOSE)
+           tl__time_diff(tr->conns[tr->finished.head].finished_ts, now) > LINGER_AFTER_CLOSE)
         finalize(tr, tr->finished.head, false, now);
     while (tr->active.head != TL_NIL &&
-           tl_time_diff(tr->conns[tr->active.head].last_ts, now) > tr->cfg.idle_timeout)
+           tl__time_diff(tr->conns[tr->active.head].last_ts, now) > tr->cfg.idle_timeout)
         finalize(tr, tr->active.head, true, now);
     tr->last_sweep = now;
 }
@@ -223,8 +241,8 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
     uint32_t s = slot_alloc(tr);
     if (s == TL_NIL || tl_table_insert(&tr->table, hash, s) < 0) {
         if (s != TL_NIL) {
-            tr->conns[s].next = tr->free_head;
-            tr->free_head = s;
+            tr->conns[s].in_use = false;
+            slot_free(tr, s);
         }
         return TL_NIL;
     }
@@ -279,7 +297,7 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
     tl_conn_key k;
     int dir = tl_conn_key_make(&k, p);
     uint64_t h = tl_conn_key_hash(&k, tr->cfg.hash_seed);
-    uint32_t s = tl_table_find(&tr->table, &k, h);
+    uint32_t s = tl_table_find_in(&tr->table, &k, h, tr->conns, sizeof *tr->conns);
     bool reused = false, carry = false;
     uint8_t carried_client_dir = 0;
     tl_analysis carried;
@@ -370,7 +388,7 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
     if (!tr->have_time) {
         tr->last_sweep = f->ts;
         tr->have_time = true;
-    } else if (tl_time_diff(tr->last_sweep, f->ts) >= 1.0) {
+    } else if (tl__time_diff(tr->last_sweep, f->ts) >= 1.0) {
         sweep(tr, f->ts);
     }
 
@@ -395,7 +413,7 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
 
 void tl_tracker_tick(tl_tracker *tr, tl_time now)
 {
-    if (tr->have_time && tl_time_diff(tr->last_sweep, now) >= 1.0) sweep(tr, now);
+    if (tr->have_time && tl__time_diff(tr->last_sweep, now) >= 1.0) sweep(tr, now);
 }
 
 void tl_tracker_error(tl_tracker *tr, const char *file, int64_t offset, uint64_t packet,
@@ -417,18 +435,18 @@ void tl_tracker_finish(tl_tracker *tr, const tl_source_stats *src)
 {
     /* Records of connections still present, in order of first packet. */
     uint32_t n = 0, *order = tr->live ? malloc((size_t)tr->live * sizeof *order) : NULL;
-    for (uint32_t s = 0; order && s < tr->cap; s++)
+    for (uint32_t s = 0; order && s < tr->used; s++)
         if (tr->conns[s].in_use) order[n++] = s;
     if (order) qsort_r(order, n, sizeof *order, by_id, tr->conns);
     tl_time now = {0, 0};
     for (uint32_t i = 0; i < n; i++) {
         tl_conn *c = &tr->conns[order[i]];
-        if (tl_time_cmp(c->last_ts, now) > 0) now = c->last_ts;
+        if (tl__time_cmp(c->last_ts, now) > 0) now = c->last_ts;
     }
     for (uint32_t i = 0; i < n; i++) finalize(tr, order[i], false, now);
     free(order);
     /* Without memory for the ordering, still write every record. */
-    for (uint32_t s = 0; s < tr->cap; s++)
+    for (uint32_t s = 0; s < tr->used; s++)
         if (tr->conns[s].in_use) finalize(tr, s, false, now);
 
     if (src) {
@@ -445,5 +463,6 @@ void tl_tracker_free(tl_tracker *tr)
     if (!tr) return;
     tl_table_release(&tr->table);
     free(tr->conns);
+    free(tr->links);
     free(tr);
 }

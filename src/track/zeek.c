@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "track/zeek.h"
+#include "util/time_inline.h"
 
 /* Zeek's defaults (init-bare.zeek). */
 #define ZK_TOO_LARGE_SEQ_DELTA 1048576
@@ -34,7 +35,7 @@ static const char sc_letter[TL_ZK_SC_COUNT] = {'C', 'T', 'W', 'G'};
 
 static inline int32_t seq_delta(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
-static inline double tdiff(tl_time a, tl_time b) { return tl_time_diff(a, b); }
+static inline double tdiff(tl_time a, tl_time b) { return tl__time_diff(a, b); }
 
 static tl_time tadd(tl_time t, double s)
 {
@@ -369,7 +370,7 @@ static void state_closed(seg_ctx *c)
         set_state(c->z, c->ep, c->peer, TL_ZK_RESET);
         if (!c->ep->did_close) c->do_close = true;
         tl_time at = tadd(c->ts, ZK_RESET_DELAY);
-        if (!c->z->closed_timer || tl_time_cmp(at, c->z->delete_at) < 0) {
+        if (!c->z->closed_timer || tl__time_cmp(at, c->z->delete_at) < 0) {
             c->z->closed_timer = true;
             c->z->delete_at = at;
         }
@@ -389,13 +390,13 @@ static void connection_closed(seg_ctx *c)
         z->attempt_timer = false;
         z->expire_at.sec = INT64_MAX;
         tl_time at = tadd(z->last, ZK_CLOSE_DELAY);
-        if (!z->closed_timer || tl_time_cmp(at, z->delete_at) < 0) {
+        if (!z->closed_timer || tl__time_cmp(at, z->delete_at) < 0) {
             z->closed_timer = true;
             z->delete_at = at;
         }
     } else if (e->prev_state != TL_ZK_INACTIVE) {
         tl_time at = tadd(z->last, ZK_SESSION_TIMER);
-        if (tl_time_cmp(at, z->expire_at) < 0) z->expire_at = at;
+        if (tl__time_cmp(at, z->expire_at) < 0) z->expire_at = at;
     }
 }
 
@@ -659,8 +660,8 @@ bool tl_zeek_expired(tl_zeek *z, tl_time now)
 {
     if (!z->have_time) return false;
     const tl_zeek_ep *o = orig_ep(z), *r = resp_ep(z);
-    if (z->closed_timer && tl_time_cmp(now, z->delete_at) >= 0) return true;
-    if (z->attempt_timer && tl_time_cmp(now, z->attempt_at) >= 0) {
+    if (z->closed_timer && tl__time_cmp(now, z->delete_at) >= 0) return true;
+    if (z->attempt_timer && tl__time_cmp(now, z->attempt_at) >= 0) {
         if ((o->state == TL_ZK_SYN_SENT || o->state == TL_ZK_SYN_ACK_SENT) &&
             r->state == TL_ZK_INACTIVE)
             return true;
@@ -671,11 +672,11 @@ bool tl_zeek_expired(tl_zeek *z, tl_time now)
      * than tcp_connection_linger goes if it is closed, reset or half-open.
      * Past the linger time the verdict no longer changes, so one check at
      * the first firing after it decides. */
-    if (z->expire_at.sec != INT64_MAX && tl_time_cmp(z->expire_at, now) <= 0) {
+    if (z->expire_at.sec != INT64_MAX && tl__time_cmp(z->expire_at, now) <= 0) {
         tl_time t = z->expire_at;
         double wait = tdiff(t, tadd(z->last, ZK_LINGER));
         if (wait >= 0) t = tadd(t, ZK_SESSION_TIMER * ((double)(int64_t)(wait / ZK_SESSION_TIMER) + 1));
-        if (tl_time_cmp(t, now) <= 0) {
+        if (tl__time_cmp(t, now) <= 0) {
             bool some_closed = o->did_close || r->did_close;
             bool done = (o->did_close && r->did_close) || o->state == TL_ZK_RESET ||
                         r->state == TL_ZK_RESET || o->state == TL_ZK_INACTIVE ||

@@ -47,24 +47,26 @@ typedef struct tl_zeek_block {
 } tl_zeek_block;
 
 typedef struct tl_zeek_ep {
+    /* per-packet fields first, the rarely used reassembly blocks last:
+     * fewer cache lines per packet (measured) */
     uint8_t state, prev_state;
     bool did_close;              /* Zeek has reported this side closed */
-    int64_t start_seq;           /* signed: a partial start may underflow */
+    uint8_t n_blocks;
     uint32_t last_seq, ack_seq;  /* one past the highest seq sent; highest ack received */
     uint32_t seq_wraps, ack_wraps;
     uint32_t fin_cnt;
+    int64_t start_seq;           /* signed: a partial start may underflow */
+    uint64_t pkts, ip_bytes;     /* conn_size analyzer */
+    uint64_t reassem, trim;      /* contiguous data delivered up to; acked up to */
+    uint64_t fin_seq;            /* relative seq one past the FIN */
+    uint64_t missed;             /* bytes in content gaps ('G') */
     uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
     uint32_t sc_cnt[TL_ZK_SC_COUNT], sc_thresh[TL_ZK_SC_COUNT];
-    uint64_t fin_seq;            /* relative seq one past the FIN */
-    uint64_t reassem, trim;      /* contiguous data delivered up to; acked up to */
-    uint64_t missed;             /* bytes in content gaps ('G') */
-    uint8_t n_blocks;
     tl_zeek_block blocks[TL_ZK_MAX_BLOCKS];  /* data above a hole, sorted */
-    uint64_t pkts, ip_bytes;     /* conn_size analyzer */
 } tl_zeek_ep;
 
 typedef struct tl_zeek {
-    tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
+    tl_time start, last;         /* Zeek's start_time and last_time */
     bool swapped;                /* Zeek flipped roles after the first packet */
     bool is_partial;             /* a side's first packet was not its SYN */
     uint8_t first_seen;          /* 1 orig, 2 resp: first packet seen (Zeek's roles) */
@@ -72,11 +74,11 @@ typedef struct tl_zeek {
     bool have_time;              /* start/last are set */
     bool closed_timer;           /* a delete timer is pending (close complete) */
     bool attempt_timer;          /* tcp_attempt_delay timer pending */
-    uint32_t hist_seen;          /* Zeek's once-only history mask (resp << 16) */
     uint8_t hist_len;
-    char history[TL_HISTORY_MAX];
-    tl_time start, last;         /* Zeek's start_time and last_time */
+    uint32_t hist_seen;          /* Zeek's once-only history mask (resp << 16) */
     tl_time delete_at, attempt_at, expire_at;
+    tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
+    char history[TL_HISTORY_MAX];
     tl_addr orig_h, resp_h;      /* roles decided at the first packet */
     uint16_t orig_p, resp_p;
 } tl_zeek;
