@@ -332,6 +332,17 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
         return;
     }
     tl_conn *c = &tr->conns[s];
+    /* Ask for every sub-module's lines at once, so their cache misses
+     * overlap instead of coming one after another (measured). */
+    __builtin_prefetch(&c->fsm);
+    __builtin_prefetch((const char *)&c->fsm + 64);
+    __builtin_prefetch(&c->an);
+    __builtin_prefetch((const char *)&c->an + 64);
+    __builtin_prefetch(&c->zk);
+    __builtin_prefetch(&c->zk.ep[0]);
+    __builtin_prefetch((const char *)&c->zk.ep[0] + 64);
+    __builtin_prefetch(&c->zk.ep[1]);
+    __builtin_prefetch((const char *)&c->zk.ep[1] + 64);
     int role = dir ^ c->client_dir;
     c->last_ts = f->ts;
     if (!c->finished) {
