@@ -105,8 +105,7 @@ static void conn_col(tl_line *l, uint32_t conn)
 
 static void endpoint(tl_line *l, const tl_addr *a, uint16_t port)
 {
-    char b[64];
-    tl_line_str(l, tl_addr_format(a, b, sizeof b));
+    tl_line_addr(l, a);
     tl_line_ch(l, '.');
     tl_line_u64(l, port);
 }
@@ -118,7 +117,7 @@ static void flags_col(tl_line *l, uint8_t f, const tl_output_opts *o)
     const char *c = (f & TL_TH_RST) ? C_RST : (f & TL_TH_FIN) ? C_FIN : (f & TL_TH_SYN) ? C_SYN : NULL;
     if (c) tl_line_sgr(l, o->color, c);
     tl_line_ch(l, '[');
-    if (!f) tl_line_str(l, "none");
+    if (!f) TL_LINE_LIT(l, "none");
     for (int b = 0; b < 8; b++)
         if (f & (1u << b)) tl_line_ch(l, letters[b]);
     tl_line_ch(l, ']');
@@ -133,7 +132,7 @@ static void sack_blocks(tl_line *l, const tl_pkt_view *v, const tl_output_opts *
     const tl_packet *p = v->pkt;
     bool rel = !o->abs_seq && v->rel_ack_valid;
     uint32_t base = p->ack - v->rel_ack;
-    tl_line_str(l, "  sack");
+    TL_LINE_LIT(l, "  sack");
     for (unsigned i = 0; i < p->opt.n_sack && i < TL_MAX_SACK; i++) {
         tl_line_str(l, i ? " " : " {");
         tl_line_u64(l, rel ? (uint32_t)(p->opt.sack[i][0] - base) : p->opt.sack[i][0]);
@@ -146,9 +145,9 @@ static void sack_blocks(tl_line *l, const tl_pkt_view *v, const tl_output_opts *
 static void syn_options(tl_line *l, const tl_tcp_options *o)
 {
     bool any = false;
-    tl_line_str(l, "  opts [");
+    TL_LINE_LIT(l, "  opts [");
     if (o->present & TL_OPT_MSS) {
-        tl_line_str(l, "mss ");
+        TL_LINE_LIT(l, "mss ");
         tl_line_u64(l, o->mss);
         any = true;
     }
@@ -176,7 +175,7 @@ static void seq_col(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o)
     uint32_t seq = o->abs_seq ? p->seq : v->rel_seq;
     bool comma = false;
     if (p->payload_len > 0 || (p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST))) {
-        tl_line_str(l, "seq ");
+        TL_LINE_LIT(l, "seq ");
         tl_line_u64(l, seq);
         if (p->payload_len > 0) {
             tl_line_ch(l, ':');
@@ -185,13 +184,15 @@ static void seq_col(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o)
         comma = true;
     }
     if (p->flags & TL_TH_ACK) {
-        tl_line_str(l, comma ? ", ack " : "ack ");
+        if (comma) TL_LINE_LIT(l, ", ack ");
+        else TL_LINE_LIT(l, "ack ");
         tl_line_u64(l, (!o->abs_seq && v->rel_ack_valid) ? v->rel_ack : p->ack);
         comma = true;
     }
-    tl_line_str(l, comma ? ", win " : "win ");
+    if (comma) TL_LINE_LIT(l, ", win ");
+    else TL_LINE_LIT(l, "win ");
     tl_line_u64(l, p->win);
-    tl_line_str(l, ", len ");
+    TL_LINE_LIT(l, ", len ");
     tl_line_u64(l, p->payload_len);
     tl_line_pad(l, start + 34, 2);
 }
@@ -200,10 +201,11 @@ static void seq_col(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o)
  * ESTABLISHED" when this packet changed it. */
 static void state_col(tl_line *l, int ep, tl_tcp_state before, tl_tcp_state after, const tl_output_opts *o)
 {
-    tl_line_str(l, ep == 0 ? "client " : "server ");
+    if (ep == 0) TL_LINE_LIT(l, "client ");
+    else TL_LINE_LIT(l, "server ");
     if (before != after) {
         tl_line_str(l, tl_tcp_state_name(before));
-        tl_line_str(l, " -> ");
+        TL_LINE_LIT(l, " -> ");
         tl_line_sgr(l, o->color, C_STATE);
         tl_line_str(l, tl_tcp_state_name(after));
         tl_line_sgr_off(l, o->color);
@@ -220,22 +222,24 @@ void tl_text_packet_line(tl_line *l, const tl_pkt_view *v, const tl_output_opts 
     /* client on the left, arrow for the direction */
     const tl_addr *left = &p->src, *right = &p->dst;
     uint16_t lport = p->sport, rport = p->dport;
-    const char *arrow = ">";
+    char arrow = '>';
     if (v->from == TL_ROLE_SERVER) {
         left = &p->dst;
         right = &p->src;
         lport = p->dport;
         rport = p->sport;
-        arrow = "<";
+        arrow = '<';
     }
     bool roles = v->from == TL_ROLE_CLIENT || v->from == TL_ROLE_SERVER;
     size_t start = l->vis;
-    tl_line_str(l, roles ? "C " : "  ");
+    if (roles) TL_LINE_LIT(l, "C ");
+    else TL_LINE_LIT(l, "  ");
     endpoint(l, left, lport);
     tl_line_pad(l, start + 24, 1);
-    tl_line_str(l, arrow);
+    tl_line_ch(l, arrow);
     start = l->vis;
-    tl_line_str(l, roles ? " S " : "   ");
+    if (roles) TL_LINE_LIT(l, " S ");
+    else TL_LINE_LIT(l, "   ");
     endpoint(l, right, rport);
     tl_line_pad(l, start + 25, 2);
     flags_col(l, p->flags, o);
@@ -252,7 +256,7 @@ void tl_text_packet_line(tl_line *l, const tl_pkt_view *v, const tl_output_opts 
         syn_options(l, &p->opt);
     if ((p->opt.present & TL_OPT_SACK) && p->opt.n_sack) sack_blocks(l, v, o);
     for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++) {
-        tl_line_str(l, " ");
+        TL_LINE_LIT(l, " ");
         tl_line_sgr(l, o->color, C_ANALYSIS);
         tl_line_ch(l, '[');
         tl_line_str(l, tl_event_name(v->analysis[i]));
@@ -274,9 +278,9 @@ static void hex_dump(FILE *fp, const uint8_t *b, size_t n)
     for (size_t off = 0; off < n; off += 16) {
         tl_line l;
         tl_line_reset(&l);
-        tl_line_str(&l, "\t0x");
+        TL_LINE_LIT(&l, "\t0x");
         for (int sh = 12; sh >= 0; sh -= 4) tl_line_ch(&l, hx[(off >> sh) & 15]);
-        tl_line_str(&l, ": ");
+        TL_LINE_LIT(&l, ": ");
         size_t row = n - off < 16 ? n - off : 16;
         for (size_t i = 0; i < 16; i++) {
             if (i % 2 == 0) tl_line_ch(&l, ' ');
@@ -284,9 +288,9 @@ static void hex_dump(FILE *fp, const uint8_t *b, size_t n)
                 tl_line_ch(&l, hx[b[off + i] >> 4]);
                 tl_line_ch(&l, hx[b[off + i] & 15]);
             } else
-                tl_line_str(&l, "  ");
+                TL_LINE_LIT(&l, "  ");
         }
-        tl_line_str(&l, "  ");
+        TL_LINE_LIT(&l, "  ");
         for (size_t i = 0; i < row; i++) {
             uint8_t c = b[off + i];
             tl_line_ch(&l, c >= 0x20 && c < 0x7f ? (char)c : '.');
@@ -315,7 +319,7 @@ static void state_path(tl_line *l, const tl_tcp_state *st, unsigned n, bool colo
 {
     for (unsigned i = 0; i < n; i++) {
         if (i) {
-            tl_line_str(l, " -> ");
+            TL_LINE_LIT(l, " -> ");
             tl_line_sgr(l, color, C_STATE);
         }
         tl_line_str(l, tl_tcp_state_name(st[i]));
@@ -354,7 +358,7 @@ static void odd_frame(tl_text_sink *s, const tl_pkt_view *v)
     sink_stamp(s, &l, v->frame->ts);
     conn_col(&l, 0);
     tl_line_sgr(&l, s->o.color, C_WARN);
-    if (v->result == TL_DECODE_FRAGMENT) tl_line_str(&l, "IP fragment (counted, not reassembled)");
+    if (v->result == TL_DECODE_FRAGMENT) TL_LINE_LIT(&l, "IP fragment (counted, not reassembled)");
     else {
         tl_line_str(&l, v->result == TL_DECODE_TRUNCATED ? "truncated: " : "malformed: ");
         tl_line_str(&l, tl_decode_reason_name(v->reason));
@@ -363,14 +367,14 @@ static void odd_frame(tl_text_sink *s, const tl_pkt_view *v)
     const tl_packet *p = v->pkt;
     if (p && (p->ip_version == 4 || p->ip_version == 6)) {
         char b[64];
-        tl_line_str(&l, "  ");
+        TL_LINE_LIT(&l, "  ");
         tl_line_str(&l, tl_addr_format(&p->src, b, sizeof b));
-        tl_line_str(&l, " > ");
+        TL_LINE_LIT(&l, " > ");
         tl_line_str(&l, tl_addr_format(&p->dst, b, sizeof b));
     }
-    tl_line_str(&l, "  (packet ");
+    TL_LINE_LIT(&l, "  (packet ");
     tl_line_u64(&l, v->frame->n);
-    tl_line_str(&l, ")\n");
+    TL_LINE_LIT(&l, ")\n");
     tl_line_write(&l, s->fp);
 }
 
@@ -433,7 +437,7 @@ static void on_state(void *ctx, const tl_state_change *c)
     tl_line_reset(&l);
     sink_stamp(s, &l, c->ts);
     conn_col(&l, c->conn);
-    tl_line_str(&l, "  ");
+    TL_LINE_LIT(&l, "  ");
     tl_line_str(&l, tl_role_name(c->endpoint));
     tl_line_ch(&l, ' ');
     tl_tcp_state st[2] = {c->from, c->to};
@@ -453,16 +457,16 @@ static void on_event(void *ctx, const tl_event *e)
         sink_stamp(s, &l, e->ts);
         conn_col(&l, e->conn);
     } else
-        tl_line_str(&l, "  -> ");
+        TL_LINE_LIT(&l, "  -> ");
     tl_line_sgr(&l, s->o.color, C_EVENT);
     tl_line_str(&l, tl_event_name(e->kind));
     tl_line_sgr_off(&l, s->o.color);
     if (e->by == TL_ROLE_CLIENT || e->by == TL_ROLE_SERVER) {
-        tl_line_str(&l, " (");
+        TL_LINE_LIT(&l, " (");
         tl_line_str(&l, tl_role_name(e->by));
         tl_line_ch(&l, ')');
     }
-    tl_line_str(&l, ": ");
+    TL_LINE_LIT(&l, ": ");
     tl_line_write(&l, s->fp);
     /* the text may be longer than a line buffer */
     fputs_unlocked(e->text ? e->text : tl_event_explain(e->kind), s->fp);
@@ -487,7 +491,7 @@ static void on_error(void *ctx, const tl_error_record *e)
     tl_line l;
     tl_line_reset(&l);
     tl_line_sgr(&l, s->o.color, C_ERROR);
-    tl_line_str(&l, "error:");
+    TL_LINE_LIT(&l, "error:");
     tl_line_sgr_off(&l, s->o.color);
     tl_line_ch(&l, ' ');
     tl_line_write(&l, s->fp);

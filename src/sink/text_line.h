@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decode/addr_fmt.h"
 #include "sink/json_writer.h"
 #include "tcplens/sink.h"
 
@@ -45,15 +46,40 @@ static inline void tl_line_str(tl_line *l, const char *s)
     tl_line_raw(l, s, n, n);
 }
 
+/* A string literal: its length is known at compile time. */
+#define TL_LINE_LIT(l, lit) tl_line_mem((l), "" lit, sizeof(lit) - 1)
+
 static inline void tl_line_ch(tl_line *l, char c)
 {
-    tl_line_raw(l, &c, 1, 1);
+    if (l->len < TL_LINE_CAP) l->s[l->len++] = c;
+    l->vis++;
 }
 
+/* Numbers and addresses are written in place when there is room (the
+ * common case), through a temporary near the end (measured: the copies
+ * were the text sink's largest cost). */
 static inline void tl_line_u64(tl_line *l, uint64_t v)
 {
+    if (TL_LINE_CAP - l->len >= 21) {
+        size_t n = tl_fmt_u64(l->s + l->len, v);
+        l->len += n;
+        l->vis += n;
+        return;
+    }
     char b[21];
     tl_line_mem(l, b, tl_fmt_u64(b, v));
+}
+
+static inline void tl_line_addr(tl_line *l, const tl_addr *a)
+{
+    if (TL_LINE_CAP - l->len >= TL__ADDR_TEXT_MAX) {
+        size_t n = tl__addr_put(l->s + l->len, a);
+        l->len += n;
+        l->vis += n;
+        return;
+    }
+    char b[TL__ADDR_TEXT_MAX];
+    tl_line_mem(l, b, tl__addr_put(b, a));
 }
 
 /* ANSI SGR sequence (e.g. "1;31"), only when colour is on. */
@@ -75,7 +101,10 @@ static inline void tl_line_pad(tl_line *l, size_t col, size_t min)
 {
     size_t n = l->vis < col ? col - l->vis : 0;
     if (n < min) n = min;
-    while (n--) tl_line_ch(l, ' ');
+    size_t room = TL_LINE_CAP - l->len;
+    memset(l->s + l->len, ' ', n < room ? n : room);
+    l->len += n < room ? n : room;
+    l->vis += n;
 }
 
 static inline void tl_line_write(const tl_line *l, FILE *fp)
