@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "decode/addr_fmt.h"
 #include "sink/json_writer.h"
 #include "tcplens/sink.h"
 
@@ -45,42 +46,164 @@ static void kv_addr(tl_json *w, const char *key, const tl_addr *a)
     tl_json_kv_str(w, key, tl_addr_format(a, buf, sizeof buf));
 }
 
-static void write_options(tl_json *w, const tl_tcp_options *o)
+/* ---- the packet record, written in place (measured: the generic writer
+ * spent most of `read --json` on keys, commas and escaping) ------------- */
+
+/* Worst case of one packet record: fixed text and numbers, two IPv6
+ * addresses, every option, SACK block, unknown option and analysis name. */
+#define PKT_NAME_MAX 48
+#define PKT_RECORD_MAX (1024 + 2 * TL__ADDR_TEXT_MAX + TL_MAX_SACK * 26 + \
+                        TL_MAX_UNKNOWN_OPTS * 12 + (TL_MAX_ANALYSIS + 2) * (PKT_NAME_MAX + 3))
+_Static_assert(PKT_RECORD_MAX <= TL_JSON_BUF, "a packet record fits the writer's buffer");
+
+static inline char *put_u64(char *o, uint64_t v) { return o + tl_fmt_u64(o, v); }
+
+/* A program-defined name (flag, state, event): plain ASCII, quoted. */
+static inline char *put_name(char *o, const char *name)
 {
-    tl_json_key(w, "options");
-    tl_json_obj_begin(w);
-    if (o->present & TL_OPT_MSS) tl_json_kv_u64(w, "mss", o->mss);
-    if (o->present & TL_OPT_SACK_PERM) tl_json_kv_bool(w, "sack_perm", true);
-    if (o->present & TL_OPT_WSCALE) tl_json_kv_u64(w, "wscale", o->wscale);
-    if (o->present & TL_OPT_TIMESTAMP) {
-        tl_json_kv_u64(w, "ts_val", o->ts_val);
-        tl_json_kv_u64(w, "ts_ecr", o->ts_ecr);
+    size_t n = strnlen(name, PKT_NAME_MAX);
+    *o++ = '"';
+    memcpy(o, name, n);
+    o += n;
+    *o++ = '"';
+    return o;
+}
+
+static inline char *put_addr(char *o, const tl_addr *a)
+{
+    *o++ = '"';
+    o += tl__addr_put(o, a);
+    *o++ = '"';
+    return o;
+}
+
+static char *put_options(char *o, const tl_tcp_options *op)
+{
+    bool first = true;
+#define OPT_KEY(lit) do { if (!first) *o++ = ','; first = false; TL_JSON_PUT_LIT(o, lit); } while (0)
+    TL_JSON_PUT_LIT(o, ",\"options\":{");
+    if (op->present & TL_OPT_MSS) {
+        OPT_KEY("\"mss\":");
+        o = put_u64(o, op->mss);
     }
-    if (o->present & TL_OPT_SACK) {
+    if (op->present & TL_OPT_SACK_PERM) OPT_KEY("\"sack_perm\":true");
+    if (op->present & TL_OPT_WSCALE) {
+        OPT_KEY("\"wscale\":");
+        o = put_u64(o, op->wscale);
+    }
+    if (op->present & TL_OPT_TIMESTAMP) {
+        OPT_KEY("\"ts_val\":");
+        o = put_u64(o, op->ts_val);
+        TL_JSON_PUT_LIT(o, ",\"ts_ecr\":");
+        o = put_u64(o, op->ts_ecr);
+    }
+    if (op->present & TL_OPT_SACK) {
         /* raw edges as they are on the wire */
-        tl_json_key(w, "sack");
-        tl_json_arr_begin(w);
-        for (unsigned i = 0; i < o->n_sack && i < TL_MAX_SACK; i++) {
-            tl_json_arr_begin(w);
-            tl_json_u64(w, o->sack[i][0]);
-            tl_json_u64(w, o->sack[i][1]);
-            tl_json_arr_end(w);
+        OPT_KEY("\"sack\":[");
+        for (unsigned i = 0; i < op->n_sack && i < TL_MAX_SACK; i++) {
+            if (i) *o++ = ',';
+            *o++ = '[';
+            o = put_u64(o, op->sack[i][0]);
+            *o++ = ',';
+            o = put_u64(o, op->sack[i][1]);
+            *o++ = ']';
         }
-        tl_json_arr_end(w);
+        *o++ = ']';
     }
-    if (o->n_unknown) {
+    if (op->n_unknown) {
         /* additive: kinds tcplens does not interpret, as [kind, len] */
-        tl_json_key(w, "unknown");
-        tl_json_arr_begin(w);
-        for (unsigned i = 0; i < o->n_unknown && i < TL_MAX_UNKNOWN_OPTS; i++) {
-            tl_json_arr_begin(w);
-            tl_json_u64(w, o->unknown[i].kind);
-            tl_json_u64(w, o->unknown[i].len);
-            tl_json_arr_end(w);
+        OPT_KEY("\"unknown\":[");
+        for (unsigned i = 0; i < op->n_unknown && i < TL_MAX_UNKNOWN_OPTS; i++) {
+            if (i) *o++ = ',';
+            *o++ = '[';
+            o = put_u64(o, op->unknown[i].kind);
+            *o++ = ',';
+            o = put_u64(o, op->unknown[i].len);
+            *o++ = ']';
         }
-        tl_json_arr_end(w);
+        *o++ = ']';
     }
-    tl_json_obj_end(w);
+#undef OPT_KEY
+    *o++ = '}';
+    return o;
+}
+
+/* Same fields, order and text as the generic writer produced. */
+static void write_packet(tl_json *w, const tl_pkt_view *v, int digits)
+{
+    const tl_packet *p = v->pkt;
+    const tl_frame *f = v->frame;
+    char *o = tl_json_reserve_raw(w, PKT_RECORD_MAX);
+    TL_JSON_PUT_LIT(o, "{\"type\":\"packet\",\"n\":");
+    if (f && f->n) o = put_u64(o, f->n);
+    else TL_JSON_PUT_LIT(o, "null");
+    if (f) {
+        TL_JSON_PUT_LIT(o, ",\"ts\":");
+        o += tl_fmt_time(o, f->ts, digits);
+    }
+    TL_JSON_PUT_LIT(o, ",\"conn\":");
+    if (v->conn) o = put_u64(o, v->conn);
+    else TL_JSON_PUT_LIT(o, "null");
+    TL_JSON_PUT_LIT(o, ",\"from\":");
+    if (v->from == TL_ROLE_CLIENT || v->from == TL_ROLE_SERVER) o = put_name(o, tl_role_name(v->from));
+    else TL_JSON_PUT_LIT(o, "null");
+    TL_JSON_PUT_LIT(o, ",\"src\":");
+    o = put_addr(o, &p->src);
+    TL_JSON_PUT_LIT(o, ",\"sport\":");
+    o = put_u64(o, p->sport);
+    TL_JSON_PUT_LIT(o, ",\"dst\":");
+    o = put_addr(o, &p->dst);
+    TL_JSON_PUT_LIT(o, ",\"dport\":");
+    o = put_u64(o, p->dport);
+    TL_JSON_PUT_LIT(o, ",\"flags\":[");
+    bool first = true;
+    for (int b = 0; b < 8; b++)
+        if (p->flags & (1u << b)) {
+            if (!first) *o++ = ',';
+            first = false;
+            o = put_name(o, tl_flag_names[b]);
+        }
+    TL_JSON_PUT_LIT(o, "],\"seq\":");
+    o = put_u64(o, p->seq);
+    TL_JSON_PUT_LIT(o, ",\"ack\":");
+    o = put_u64(o, p->ack);
+    TL_JSON_PUT_LIT(o, ",\"rel_seq\":");
+    o = put_u64(o, v->rel_seq);
+    if (v->rel_ack_valid) {
+        TL_JSON_PUT_LIT(o, ",\"rel_ack\":");
+        o = put_u64(o, v->rel_ack);
+    }
+    TL_JSON_PUT_LIT(o, ",\"win\":");
+    o = put_u64(o, p->win);
+    if (v->win_scaled >= 0) {
+        TL_JSON_PUT_LIT(o, ",\"win_scaled\":");
+        o = put_u64(o, (uint64_t)v->win_scaled);
+    }
+    TL_JSON_PUT_LIT(o, ",\"len\":");
+    o = put_u64(o, p->payload_len);
+    TL_JSON_PUT_LIT(o, ",\"ip_len\":");
+    o = put_u64(o, p->ip_len);
+    TL_JSON_PUT_LIT(o, ",\"ip_hlen\":");
+    o = put_u64(o, p->ip_hlen);
+    TL_JSON_PUT_LIT(o, ",\"tcp_hlen\":");
+    o = put_u64(o, p->tcp_hlen);
+    o = put_options(o, &p->opt);
+    TL_JSON_PUT_LIT(o, ",\"client_state\":");
+    o = put_name(o, tl_tcp_state_name(v->client_state));
+    TL_JSON_PUT_LIT(o, ",\"server_state\":");
+    o = put_name(o, tl_tcp_state_name(v->server_state));
+    TL_JSON_PUT_LIT(o, ",\"analysis\":[");
+    for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++) {
+        if (i) *o++ = ',';
+        o = put_name(o, tl_event_name(v->analysis[i]));
+    }
+    *o++ = ']';
+    /* additive: only present when true */
+    if (p->cksum_status == TL_CKSUM_BAD) TL_JSON_PUT_LIT(o, ",\"bad_checksum\":true");
+    if (v->skipped) TL_JSON_PUT_LIT(o, ",\"skipped\":true");
+    *o++ = '}';
+    tl_json_commit_raw(w, o);
+    tl_json_end_line(w);
 }
 
 static void on_packet(void *ctx, const tl_pkt_view *v)
@@ -101,45 +224,7 @@ static void on_packet(void *ctx, const tl_pkt_view *v)
     }
     if (v->result != TL_DECODE_OK || !v->pkt) return;   /* not TCP, fragments: counted only */
 
-    const tl_packet *p = v->pkt;
-    tl_json_obj_begin(w);
-    tl_json_kv_str(w, "type", "packet");
-    kv_n(w, f ? f->n : 0);
-    if (f) tl_json_kv_time(w, "ts", f->ts, s->digits);
-    kv_conn(w, v->conn);
-    kv_role(w, "from", v->from);
-    kv_addr(w, "src", &p->src);
-    tl_json_kv_u64(w, "sport", p->sport);
-    kv_addr(w, "dst", &p->dst);
-    tl_json_kv_u64(w, "dport", p->dport);
-    tl_json_key(w, "flags");
-    tl_json_arr_begin(w);
-    for (int b = 0; b < 8; b++)
-        if (p->flags & (1u << b)) tl_json_str(w, tl_flag_names[b]);
-    tl_json_arr_end(w);
-    tl_json_kv_u64(w, "seq", p->seq);
-    tl_json_kv_u64(w, "ack", p->ack);
-    tl_json_kv_u64(w, "rel_seq", v->rel_seq);
-    if (v->rel_ack_valid) tl_json_kv_u64(w, "rel_ack", v->rel_ack);
-    tl_json_kv_u64(w, "win", p->win);
-    if (v->win_scaled >= 0) tl_json_kv_i64(w, "win_scaled", v->win_scaled);
-    tl_json_kv_u64(w, "len", p->payload_len);
-    tl_json_kv_u64(w, "ip_len", p->ip_len);
-    tl_json_kv_u64(w, "ip_hlen", p->ip_hlen);
-    tl_json_kv_u64(w, "tcp_hlen", p->tcp_hlen);
-    write_options(w, &p->opt);
-    tl_json_kv_str(w, "client_state", tl_tcp_state_name(v->client_state));
-    tl_json_kv_str(w, "server_state", tl_tcp_state_name(v->server_state));
-    tl_json_key(w, "analysis");
-    tl_json_arr_begin(w);
-    for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++)
-        tl_json_str(w, tl_event_name(v->analysis[i]));
-    tl_json_arr_end(w);
-    /* additive: only present when true */
-    if (p->cksum_status == TL_CKSUM_BAD) tl_json_kv_bool(w, "bad_checksum", true);
-    if (v->skipped) tl_json_kv_bool(w, "skipped", true);
-    tl_json_obj_end(w);
-    tl_json_end_line(w);
+    write_packet(w, v, s->digits);
 }
 
 static void on_state(void *ctx, const tl_state_change *c)
