@@ -72,13 +72,9 @@ static char *put_v4(char *o, const uint8_t *b)
 
 static char *put_hex16(char *o, unsigned w)
 {
-    bool lead = true;
-    for (int s = 12; s >= 0; s -= 4) {
-        unsigned d = (w >> s) & 0xfu;
-        if (lead && d == 0 && s) continue;
-        lead = false;
-        *o++ = hexdig[d];
-    }
+    /* no leading zeros: the digit count from the value, then the digits */
+    int n = w >= 0x1000 ? 4 : w >= 0x100 ? 3 : w >= 0x10 ? 2 : 1;
+    for (int i = n - 1; i >= 0; i--) *o++ = hexdig[(w >> (4 * i)) & 0xfu];
     return o;
 }
 
