@@ -212,6 +212,7 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
 
     tl_table_remove(&tr->table, &c->key, c->hash);
     list_remove(tr, c->finished ? &tr->finished : &tr->active, s);
+    tl_zeek_release(&c->zk);
     c->in_use = false;
     slot_free(tr, s);
     tr->live--;

@@ -1,8 +1,9 @@
 /* zeek.h -- Zeek-compatible connection accounting (conn_state, history,
  * sizes), as Zeek's TCP analyzer computes them. Internal to src/track/.
  *
- * A pure module: no I/O, no allocation. The tracker owns one tl_zeek per
- * connection and calls, in this order:
+ * No I/O; the only allocation is a connection's out-of-order blocks while
+ * some are held (rare). The tracker owns one tl_zeek per connection and
+ * calls, in this order:
  *
  *   tl_zeek_init(z);
  *   flip = tl_zeek_first_packet_flips(z, first);   // who is the originator
@@ -40,15 +41,15 @@ typedef enum tl_zeek_state {
 /* "scaled" history letters: c (checksum), t (retransmit), w (zero window). */
 enum { TL_ZK_SC_CHK, TL_ZK_SC_RXMT, TL_ZK_SC_WIN0, TL_ZK_SC_GAP, TL_ZK_SC_COUNT };
 
-/* Out-of-order data held by the reassembly model, relative sequence space. */
+/* Out-of-order data held by the reassembly model, relative sequence space;
+ * up to TL_ZK_MAX_BLOCKS per endpoint, allocated when the first is held. */
 #define TL_ZK_MAX_BLOCKS 6
 typedef struct tl_zeek_block {
     uint64_t seq, upper;
 } tl_zeek_block;
 
 typedef struct tl_zeek_ep {
-    /* per-packet fields first, the rarely used reassembly blocks last:
-     * fewer cache lines per packet (measured) */
+    /* per-packet fields first: fewer cache lines per packet (measured) */
     uint8_t state, prev_state;
     bool did_close;              /* Zeek has reported this side closed */
     uint8_t n_blocks;
@@ -62,7 +63,7 @@ typedef struct tl_zeek_ep {
     uint64_t missed;             /* bytes in content gaps ('G') */
     uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
     uint32_t sc_cnt[TL_ZK_SC_COUNT], sc_thresh[TL_ZK_SC_COUNT];
-    tl_zeek_block blocks[TL_ZK_MAX_BLOCKS];  /* data above a hole, sorted */
+    tl_zeek_block *blocks;       /* data above a hole, sorted; NULL when none */
 } tl_zeek_ep;
 
 typedef struct tl_zeek {
@@ -84,6 +85,9 @@ typedef struct tl_zeek {
 } tl_zeek;
 
 void tl_zeek_init(tl_zeek *z);
+/* Frees what the connection holds (blocks above a hole); z may then be
+ * initialised again. Without it, held blocks leak when z goes away. */
+void tl_zeek_release(tl_zeek *z);
 
 /* Decide roles on the first packet of a connection: returns true when the
  * originator is the first packet's DESTINATION. Zeek flips when the first
