@@ -28,7 +28,6 @@ typedef struct tl_conn {
     bool finished;             /* fsm says the connection is over */
     uint8_t n_events;
     uint32_t id;               /* 1-based, in order of first packet */
-    uint64_t hash;
     tl_time first_ts, last_ts, finished_ts;
     tl_fsm fsm;
     tl_analysis an;

@@ -23,10 +23,11 @@
 #include "tcplens/tcp_state.h"
 #include "track/track_out.h"
 
-/* One endpoint as the segments it sent and received reveal it (56 bytes). */
+/* One endpoint as the segments it sent and received reveal it (48 bytes).
+ * Enumerations are stored in a byte each: the tracker holds one tl_fsm per
+ * connection, tens of thousands at once (measured). */
 typedef struct tl_endpoint {
     tl_time syn_ts;            /* capture time of our latest SYN or SYN-ACK */
-    tl_tcp_state state, prev_state;
     uint32_t isn;              /* sequence number of our SYN (isn_known) */
     uint32_t snd_nxt;          /* highest seq + len (+SYN/FIN) sent (seq_known) */
     uint32_t last_ack;         /* highest ACK number sent (ack_known) */
@@ -37,14 +38,15 @@ typedef struct tl_endpoint {
     bool fin_sent, fin_acked;
     bool sent_data;            /* sent payload */
     bool data_after_fin;       /* sent payload after the peer's FIN */
+    uint8_t state, prev_state; /* tl_tcp_state */
 } tl_endpoint;
 
 typedef struct tl_fsm {
     tl_endpoint ep[2];         /* [0] client, [1] server */
-    tl_open_kind opened;
-    tl_close_kind closed;      /* decided kind; TL_CLOSE_OPEN until then */
-    tl_role closed_by;         /* first FIN's or the RST's sender */
-    tl_close_kind pending;     /* both FINs seen: the kind, reported when done */
+    uint8_t opened;            /* tl_open_kind */
+    uint8_t closed;            /* tl_close_kind decided; TL_CLOSE_OPEN until then */
+    uint8_t closed_by;         /* tl_role: first FIN's or the RST's sender */
+    uint8_t pending;           /* tl_close_kind: both FINs seen, reported when done */
     uint32_t nseg;             /* segments seen */
     bool half_close_seen;      /* half_close event reported */
 } tl_fsm;

@@ -62,7 +62,8 @@ typedef struct tl_zeek_ep {
     uint64_t fin_seq;            /* relative seq one past the FIN */
     uint64_t missed;             /* bytes in content gaps ('G') */
     uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
-    uint32_t sc_cnt[TL_ZK_SC_COUNT], sc_thresh[TL_ZK_SC_COUNT];
+    uint32_t sc_cnt[TL_ZK_SC_COUNT];
+    uint8_t sc_level[TL_ZK_SC_COUNT];  /* next threshold: 10^level (see scaled_history) */
     tl_zeek_block *blocks;       /* data above a hole, sorted; NULL when none */
 } tl_zeek_ep;
 
