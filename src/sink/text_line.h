@@ -29,9 +29,16 @@ static inline void tl_line_reset(tl_line *l)
 
 static inline void tl_line_raw(tl_line *l, const char *s, size_t n, size_t vis)
 {
-    if (n > TL_LINE_CAP - l->len) n = TL_LINE_CAP - l->len;
-    memcpy(l->s + l->len, s, n);
-    l->len += n;
+    /* the unclamped branch keeps a literal's length constant, so the copy
+     * is a few moves instead of a memcpy call (measured) */
+    if (n <= TL_LINE_CAP - l->len) {
+        memcpy(l->s + l->len, s, n);
+        l->len += n;
+    } else {
+        n = TL_LINE_CAP - l->len;
+        memcpy(l->s + l->len, s, n);
+        l->len += n;
+    }
     l->vis += vis;
 }
 
@@ -102,6 +109,13 @@ static inline void tl_line_pad(tl_line *l, size_t col, size_t min)
     size_t n = l->vis < col ? col - l->vis : 0;
     if (n < min) n = min;
     size_t room = TL_LINE_CAP - l->len;
+    if (n <= 32 && room >= 32) {
+        /* fixed-size copy of 32 spaces; what lies past n is overwritten next */
+        memcpy(l->s + l->len, "                                ", 32);
+        l->len += n;
+        l->vis += n;
+        return;
+    }
     memset(l->s + l->len, ' ', n < room ? n : room);
     l->len += n < room ? n : room;
     l->vis += n;
