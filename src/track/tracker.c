@@ -474,6 +474,8 @@ void tl_tracker_free(tl_tracker *tr)
 {
     if (!tr) return;
     tl_table_release(&tr->table);
+    for (uint32_t s = 0; s < tr->used; s++)   /* freed without tl_tracker_finish */
+        if (tr->conns[s].in_use) tl_zeek_release(&tr->conns[s].zk);
     free(tr->conns);
     free(tr->links);
     free(tr);
