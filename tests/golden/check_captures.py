@@ -98,6 +98,11 @@ def close_shape(rows):
         first = pk[fins[0]]
         want_ack = str(int(first["tcp.seq"]) + int(first["tcp.len"]) + 1)
         reply = [r for r in pk[fins[0] + 1:] if r["tcp.srcport"] != first["tcp.srcport"]]
+        # An ACK of the data before the FIN may leave after the FIN was
+        # captured (delayed ACK on a busy machine): it answers nothing.
+        while reply and not is_set(reply[0]["tcp.flags.fin"]) and \
+                reply[0]["tcp.ack"] != want_ack and reply[0]["tcp.len"] == "0":
+            reply = reply[1:]
         if not reply:
             shapes.append("no-reply")
         elif is_set(reply[0]["tcp.flags.fin"]) and reply[0]["tcp.ack"] == want_ack:
