@@ -92,7 +92,9 @@ bench: deps
 	bench/run-bench.sh $(BIN)
 
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/tcplens $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/tcplens $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 doc/tcplens.1 $(DESTDIR)$(PREFIX)/share/man/man1/tcplens.1
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tcplens
 	install -m 644 include/tcplens/*.h $(DESTDIR)$(PREFIX)/include/tcplens/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
