@@ -7,7 +7,12 @@
  * tshark's relative sequence bases and window scaling), zeek (conn.log).
  * The list links (active/finished order) live in the tracker's separate
  * tl_conn_link array: moving a connection to the list's tail then touches
- * 8-byte neighbours, not two other 1 KB connections (measured).
+ * 8-byte neighbours, not two other connections (measured).
+ *
+ * Size matters: the tracker holds tens of thousands at once (every open
+ * connection and every closed one for 5 s after), so times after the first
+ * are 8-byte offsets, flags are bits, the addresses live only in the key and
+ * the event list is packed.
  */
 #ifndef TL_TRACK_CONN_H
 #define TL_TRACK_CONN_H
@@ -20,21 +25,27 @@
 
 #define TL_NIL UINT32_MAX
 
+/* Event kinds a connection has shown, in order of first occurrence: a mask
+ * and 5-bit codes (41 bytes as an array of kinds, 24 so). */
+#define TL_CONN_EV_BITS 5
+_Static_assert(TL_EV_COUNT <= 32, "event kinds fit the mask and 5-bit codes");
+
 typedef struct tl_conn {
-    /* what every packet reads first: key (lookup), times, flags */
+    /* what every packet reads first: key (lookup), flags, times */
     tl_conn_key key;
-    uint8_t client_dir;        /* key direction bit of client-sent packets */
-    bool in_use;
-    bool finished;             /* fsm says the connection is over */
-    uint8_t n_events;
+    uint8_t client_dir : 1;    /* key direction bit of client-sent packets */
+    bool in_use : 1;
+    bool finished : 1;         /* fsm says the connection is over */
     uint32_t id;               /* 1-based, in order of first packet */
-    tl_time first_ts, last_ts, finished_ts;
+    tl_time first_ts;
+    int64_t last_ns, finished_ns;  /* nanoseconds after first_ts */
     tl_fsm fsm;
     tl_analysis an;
     tl_zeek zk;
     double handshake_rtt;
     uint32_t retransmissions;
-    uint8_t events[TL_MAX_CONN_EVENTS];
+    uint32_t ev_seen;          /* 1 << kind for each kind seen */
+    uint8_t ev_order[(TL_EV_COUNT * TL_CONN_EV_BITS + 7) / 8];
 } tl_conn;
 
 #endif

@@ -23,9 +23,9 @@
 #include "tcplens/tcp_state.h"
 #include "track/track_out.h"
 
-/* One endpoint as the segments it sent and received reveal it (48 bytes).
- * Enumerations are stored in a byte each: the tracker holds one tl_fsm per
- * connection, tens of thousands at once (measured). */
+/* One endpoint as the segments it sent and received reveal it (40 bytes).
+ * Enumerations are stored in a byte each and flags in bits: the tracker
+ * holds one tl_fsm per connection, tens of thousands at once (measured). */
 typedef struct tl_endpoint {
     tl_time syn_ts;            /* capture time of our latest SYN or SYN-ACK */
     uint32_t isn;              /* sequence number of our SYN (isn_known) */
@@ -33,22 +33,22 @@ typedef struct tl_endpoint {
     uint32_t last_ack;         /* highest ACK number sent (ack_known) */
     uint32_t fin_seq;          /* sequence number of our FIN (fin_sent) */
     uint32_t hc_seq;           /* first byte sent after the peer's FIN (data_after_fin) */
-    bool isn_known, seq_known, ack_known;
-    bool syn_sent, synack_sent;/* sent a SYN without / with ACK */
-    bool fin_sent, fin_acked;
-    bool sent_data;            /* sent payload */
-    bool data_after_fin;       /* sent payload after the peer's FIN */
     uint8_t state, prev_state; /* tl_tcp_state */
+    bool isn_known : 1, seq_known : 1, ack_known : 1;
+    bool syn_sent : 1, synack_sent : 1; /* sent a SYN without / with ACK */
+    bool fin_sent : 1, fin_acked : 1;
+    bool sent_data : 1;        /* sent payload */
+    bool data_after_fin : 1;   /* sent payload after the peer's FIN */
 } tl_endpoint;
 
 typedef struct tl_fsm {
     tl_endpoint ep[2];         /* [0] client, [1] server */
+    uint32_t nseg;             /* segments seen */
     uint8_t opened;            /* tl_open_kind */
     uint8_t closed;            /* tl_close_kind decided; TL_CLOSE_OPEN until then */
     uint8_t closed_by;         /* tl_role: first FIN's or the RST's sender */
-    uint8_t pending;           /* tl_close_kind: both FINs seen, reported when done */
-    uint32_t nseg;             /* segments seen */
-    bool half_close_seen;      /* half_close event reported */
+    uint8_t pending : 7;       /* tl_close_kind: both FINs seen, reported when done */
+    bool half_close_seen : 1;  /* half_close event reported */
 } tl_fsm;
 
 void tl_fsm_init(tl_fsm *f);

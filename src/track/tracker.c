@@ -6,6 +6,7 @@
  * packet, state changes, events, finished connection records.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -129,12 +130,27 @@ static uint32_t slot_alloc(tl_tracker *tr)
 
 static tl_role role_of(int r) { return r == 0 ? TL_ROLE_CLIENT : TL_ROLE_SERVER; }
 
+/* Appends kind k's 5-bit code after the codes of the kinds already seen. */
 static void remember_event(tl_conn *c, tl_event_kind k)
 {
-    for (uint8_t i = 0; i < c->n_events; i++)
-        if (c->events[i] == k) return;
-    if (c->n_events < TL_MAX_CONN_EVENTS) c->events[c->n_events++] = (uint8_t)k;
+    uint32_t bit = 1u << k;
+    if (c->ev_seen & bit) return;
+    unsigned pos = TL_CONN_EV_BITS * (unsigned)__builtin_popcount(c->ev_seen);
+    unsigned v = (unsigned)k << (pos & 7);
+    c->ev_order[pos >> 3] |= (uint8_t)v;
+    if (v >> 8) c->ev_order[(pos >> 3) + 1] |= (uint8_t)(v >> 8);
+    c->ev_seen |= bit;
 }
+
+static tl_event_kind event_at(const tl_conn *c, unsigned i)
+{
+    unsigned pos = TL_CONN_EV_BITS * i, b = pos >> 3;
+    unsigned v = c->ev_order[b];
+    if (b + 1 < sizeof c->ev_order) v |= (unsigned)c->ev_order[b + 1] << 8;
+    return (tl_event_kind)((v >> (pos & 7)) & ((1u << TL_CONN_EV_BITS) - 1));
+}
+
+static inline tl_time conn_last(const tl_conn *c) { return tl__time_at(c->first_ts, c->last_ns); }
 
 static void emit_event(tl_tracker *tr, tl_conn *c, const tl_frame *f, tl_time ts,
                        const tl_track_event *te)
@@ -185,7 +201,7 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     tl_track_out_reset(&o);
     tl_fsm_finish(&c->fsm, &o);
     if (evicted) {
-        tl_track_event ev = {TL_EV_EVICTED, TL_ROLE_NONE, tl__time_diff(c->last_ts, now)};
+        tl_track_event ev = {TL_EV_EVICTED, TL_ROLE_NONE, tl__time_diff(conn_last(c), now)};
         emit_event(tr, c, NULL, now, &ev);
     }
     for (uint8_t i = 0; i < o.n_events; i++) emit_event(tr, c, NULL, now, &o.events[i]);
@@ -195,7 +211,14 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     r.conn = c->id;
     fill_uid(r.uid, tr->cfg.hash_seed, c->id);
     r.ts = c->first_ts;
-    r.duration = tl__time_diff(c->first_ts, c->last_ts);
+    r.duration = tl__time_diff(c->first_ts, conn_last(c));
+    /* the roles at the first packet; tl_zeek_finish applies a later flip */
+    const uint8_t *ca = c->client_dir ? c->key.b : c->key.a, *sa = c->client_dir ? c->key.a : c->key.b;
+    r.orig_h.family = r.resp_h.family = c->key.family;
+    memcpy(r.orig_h.bytes, ca, 16);
+    memcpy(r.resp_h.bytes, sa, 16);
+    r.orig_p = c->client_dir ? c->key.pb : c->key.pa;
+    r.resp_p = c->client_dir ? c->key.pa : c->key.pb;
     tl_zeek_finish(&c->zk, &r);
     r.opened = c->fsm.opened;
     r.closed = c->fsm.closed;
@@ -205,8 +228,8 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     r.handshake_rtt = c->handshake_rtt;
     r.retransmissions = c->retransmissions;
     r.evicted = evicted;
-    r.n_events = c->n_events;
-    for (uint8_t i = 0; i < c->n_events; i++) r.events[i] = (tl_event_kind)c->events[i];
+    r.n_events = (uint8_t)__builtin_popcount(c->ev_seen);
+    for (unsigned i = 0; i < r.n_events; i++) r.events[i] = event_at(c, i);
     if (tr->sink.ops->conn) tr->sink.ops->conn(tr->sink.ctx, &r);
     if (evicted) tr->stats.evicted++;
 
@@ -223,10 +246,11 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
 static void sweep(tl_tracker *tr, tl_time now)
 {
     while (tr->finished.head != TL_NIL &&
-           tl__time_diff(tr->conns[tr->finished.head].finished_ts, now) > LINGER_AFTER_CLOSE)
+           tl__time_diff(tl__time_at(tr->conns[tr->finished.head].first_ts,
+                                     tr->conns[tr->finished.head].finished_ns), now) > LINGER_AFTER_CLOSE)
         finalize(tr, tr->finished.head, false, now);
     while (tr->active.head != TL_NIL &&
-           tl__time_diff(tr->conns[tr->active.head].last_ts, now) > tr->cfg.idle_timeout)
+           tl__time_diff(conn_last(&tr->conns[tr->active.head]), now) > tr->cfg.idle_timeout)
         finalize(tr, tr->active.head, true, now);
     tr->last_sweep = now;
 }
@@ -253,7 +277,7 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
     c->in_use = true;
     c->key = *k;
     c->id = tr->next_id++;
-    c->first_ts = c->last_ts = ts;
+    c->first_ts = ts;
     c->handshake_rtt = -1;
     tl_fsm_init(&c->fsm);
     tl_analysis_init(&c->an);
@@ -335,17 +359,10 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
     tl_conn *c = &tr->conns[s];
     /* Ask for every sub-module's lines at once, so their cache misses
      * overlap instead of coming one after another (measured). */
-    __builtin_prefetch(&c->fsm);
-    __builtin_prefetch((const char *)&c->fsm + 64);
-    __builtin_prefetch(&c->an);
-    __builtin_prefetch((const char *)&c->an + 64);
-    __builtin_prefetch(&c->zk);
-    __builtin_prefetch(&c->zk.ep[0]);
-    __builtin_prefetch((const char *)&c->zk.ep[0] + 64);
-    __builtin_prefetch(&c->zk.ep[1]);
-    __builtin_prefetch((const char *)&c->zk.ep[1] + 64);
+    for (size_t off = offsetof(tl_conn, fsm); off < offsetof(tl_conn, zk.hist); off += 64)
+        __builtin_prefetch((const char *)c + off);
     int role = dir ^ c->client_dir;
-    c->last_ts = f->ts;
+    c->last_ns = tl__time_off(c->first_ts, f->ts);
     if (!c->finished) {
         list_remove(tr, &tr->active, s);
         list_append(tr, &tr->active, s);
@@ -379,7 +396,7 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, const tl_packet *p, tl_p
 
     if (!c->finished && tl_fsm_is_finished(&c->fsm)) {
         c->finished = true;
-        c->finished_ts = f->ts;
+        c->finished_ns = c->last_ns;
         list_remove(tr, &tr->active, s);
         list_append(tr, &tr->finished, s);
     }
@@ -453,7 +470,7 @@ void tl_tracker_finish(tl_tracker *tr, const tl_source_stats *src)
     tl_time now = {0, 0};
     for (uint32_t i = 0; i < n; i++) {
         tl_conn *c = &tr->conns[order[i]];
-        if (tl__time_cmp(c->last_ts, now) > 0) now = c->last_ts;
+        if (tl__time_cmp(conn_last(c), now) > 0) now = conn_last(c);
     }
     for (uint32_t i = 0; i < n; i++) finalize(tr, order[i], false, now);
     free(order);

@@ -7,8 +7,9 @@
  * sizes from sequence space (not from summed payloads), history letters with
  * Zeek's once-only and logarithmic repetition rules, role flipping, and the
  * timers after which Zeek forgets a connection. Sequence arithmetic is
- * modulo 2^32 (RFC 9293 section 3.4). No I/O; the only allocation is the
- * array of out-of-order blocks while some are held (tl_zeek_release).
+ * modulo 2^32 (RFC 9293 section 3.4). No I/O; the only allocations are the
+ * out-of-order blocks while some are held and a history longer than fits in
+ * place (tl_zeek_release). Times after the first are nanoseconds after it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +38,18 @@ static const char sc_letter[TL_ZK_SC_COUNT] = {'C', 'T', 'W', 'G'};
 
 static inline int32_t seq_delta(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
-static inline double tdiff(tl_time a, tl_time b) { return tl__time_diff(a, b); }
+/* b - a in seconds for two times kept as offsets from z->start: the same
+ * double as tl__time_diff() of the capture times. */
+static inline double tdiff(const tl_zeek *z, int64_t a, int64_t b)
+{
+    return tl__time_diff(tl__time_at(z->start, a), tl__time_at(z->start, b));
+}
 
-static tl_time tadd(tl_time t, double s)
+/* t + s seconds, the fraction rounded to a nanosecond. */
+static int64_t tadd(int64_t t, double s)
 {
     int64_t whole = (int64_t)s;
-    int64_t ns = (int64_t)t.nsec + (int64_t)((s - (double)whole) * 1e9 + 0.5);
-    t.sec += whole + ns / 1000000000;
-    t.nsec = (uint32_t)(ns % 1000000000);
-    return t;
+    return t + whole * 1000000000 + (int64_t)((s - (double)whole) * 1e9 + 0.5);
 }
 
 /* ---- roles -------------------------------------------------------------- */
@@ -57,12 +61,25 @@ static inline bool ep_is_orig(const tl_zeek *z, const tl_zeek_ep *e) { return e 
 
 /* ---- history ------------------------------------------------------------ */
 
+static inline const char *history(const tl_zeek *z)
+{
+    return z->hist_len < TL_ZK_HIST_INLINE ? z->hist.in : z->hist.heap;
+}
+
 static void add_history(tl_zeek *z, char c)
 {
-    if (z->hist_len + 1 < TL_HISTORY_MAX) {
-        z->history[z->hist_len++] = c;
-        z->history[z->hist_len] = '\0';
+    if (z->hist_len + 1 >= TL_HISTORY_MAX) return;
+    char *h = z->hist.in;
+    if (z->hist_len + 1 == TL_ZK_HIST_INLINE) {
+        h = malloc(TL_HISTORY_MAX);
+        if (!h) return;  /* out of memory: the letter is lost */
+        memcpy(h, z->hist.in, z->hist_len);
+        z->hist.heap = h;
+    } else if (z->hist_len >= TL_ZK_HIST_INLINE) {
+        h = z->hist.heap;
     }
+    h[z->hist_len++] = c;
+    h[z->hist_len] = '\0';
 }
 
 static char role_letter(bool is_orig, char upper)
@@ -176,7 +193,7 @@ static uint64_t ep_size(const tl_zeek_ep *e, const tl_zeek_ep *peer)
     uint64_t ack = full_seq(e->ack_seq, e->ack_wraps);
     uint64_t size = (last > ack ? last : ack) - (uint64_t)e->start_seq;
     if (size != 0) --size;                        /* SYN octet */
-    if (e->fin_cnt > 0 && size != 0) --size;      /* FIN octet */
+    if (e->fin_seen && size != 0) --size;      /* FIN octet */
     return size;
 }
 
@@ -194,7 +211,7 @@ typedef struct seg_ctx {
     uint8_t flags;
     uint32_t seq, ack;
     uint32_t len;
-    tl_time ts;
+    int64_t now;           /* capture time, after z->start */
     bool do_close, gen_event;
 } seg_ctx;
 
@@ -305,7 +322,7 @@ static void state_inactive(seg_ctx *c)
         if (c->is_orig) {
             set_state(z, e, peer, F_ACK(c) ? TL_ZK_SYN_ACK_SENT : TL_ZK_SYN_SENT);
             z->attempt_timer = true;
-            z->attempt_at = tadd(c->ts, ZK_ATTEMPT_DELAY);
+            z->attempt_at = tadd(c->now, ZK_ATTEMPT_DELAY);
         } else {
             if (!F_ACK(c) && peer->state == TL_ZK_SYN_ACK_SENT && c->seq == start_seq32(e)) {
                 /* SYN and SYN-ACK seen in reverse order: the SYN's sender
@@ -376,8 +393,8 @@ static void state_closed(seg_ctx *c)
     if (F_RST(c) && c->peer->state != TL_ZK_CLOSED) {
         set_state(c->z, c->ep, c->peer, TL_ZK_RESET);
         if (!c->ep->did_close) c->do_close = true;
-        tl_time at = tadd(c->ts, ZK_RESET_DELAY);
-        if (!c->z->closed_timer || tl__time_cmp(at, c->z->delete_at) < 0) {
+        int64_t at = tadd(c->now, ZK_RESET_DELAY);
+        if (!c->z->closed_timer || at < c->z->delete_at) {
             c->z->closed_timer = true;
             c->z->delete_at = at;
         }
@@ -395,15 +412,15 @@ static void connection_closed(seg_ctx *c)
     if (complete) {
         /* Timers cancelled; the connection is deleted tcp_close_delay later. */
         z->attempt_timer = false;
-        z->expire_at.sec = INT64_MAX;
-        tl_time at = tadd(z->last, ZK_CLOSE_DELAY);
-        if (!z->closed_timer || tl__time_cmp(at, z->delete_at) < 0) {
+        z->expire_at = INT64_MAX;
+        int64_t at = tadd(z->last, ZK_CLOSE_DELAY);
+        if (!z->closed_timer || at < z->delete_at) {
             z->closed_timer = true;
             z->delete_at = at;
         }
     } else if (e->prev_state != TL_ZK_INACTIVE) {
-        tl_time at = tadd(z->last, ZK_SESSION_TIMER);
-        if (tl__time_cmp(at, z->expire_at) < 0) z->expire_at = at;
+        int64_t at = tadd(z->last, ZK_SESSION_TIMER);
+        if (at < z->expire_at) z->expire_at = at;
     }
 }
 
@@ -426,31 +443,40 @@ static void gap(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t len)
 }
 
 /* The block array exists only while data above a hole is held: most
- * connections never have one (measured: 192 bytes of every connection). */
-static void drop_blocks(tl_zeek_ep *e)
+ * connections never have one (measured: 192 bytes of every connection).
+ * One array serves both endpoints, TL_ZK_MAX_BLOCKS each. */
+static inline tl_zeek_block *blocks_of(tl_zeek *z, const tl_zeek_ep *e)
 {
-    free(e->blocks);
-    e->blocks = NULL;
+    return z->blocks + (e - z->ep) * TL_ZK_MAX_BLOCKS;
+}
+
+static void drop_blocks(tl_zeek *z, tl_zeek_ep *e)
+{
     e->n_blocks = 0;
+    if (!z->ep[0].n_blocks && !z->ep[1].n_blocks) {
+        free(z->blocks);
+        z->blocks = NULL;
+    }
 }
 
 /* Deliver held blocks that now continue the stream. */
-static void pull_blocks(tl_zeek_ep *e)
+static void pull_blocks(tl_zeek *z, tl_zeek_ep *e)
 {
+    tl_zeek_block *b = blocks_of(z, e);
     uint8_t k = 0;
     for (uint8_t i = 0; i < e->n_blocks; i++) {
-        if (e->blocks[i].seq <= e->reassem) {
-            if (e->blocks[i].upper > e->reassem) e->reassem = e->blocks[i].upper;
+        if (b[i].seq <= e->reassem) {
+            if (b[i].upper > e->reassem) e->reassem = b[i].upper;
         } else {
-            e->blocks[k++] = e->blocks[i];
+            b[k++] = b[i];
         }
     }
     e->n_blocks = k;
-    if (!k) drop_blocks(e);
+    if (!k) drop_blocks(z, e);
 }
 
 /* Payload [seq, seq+len) in relative sequence space (DataSent/NewBlock). */
-static void data_sent(tl_zeek_ep *e, uint64_t seq, uint64_t len)
+static void data_sent(tl_zeek *z, tl_zeek_ep *e, uint64_t seq, uint64_t len)
 {
     uint64_t acked = full_seq(e->ack_seq, e->ack_wraps) - (uint64_t)e->start_seq;
     uint64_t upper = seq + len;
@@ -462,25 +488,26 @@ static void data_sent(tl_zeek_ep *e, uint64_t seq, uint64_t len)
     if (seq < e->trim) seq = e->trim;
     if (seq <= e->reassem) {
         if (upper > e->reassem) e->reassem = upper;
-        pull_blocks(e);
+        if (e->n_blocks) pull_blocks(z, e);
         return;
     }
     /* Above a hole: keep it sorted; when full, the highest block is dropped. */
+    if (!z->blocks && !(z->blocks = malloc(2 * TL_ZK_MAX_BLOCKS * sizeof *z->blocks)))
+        return;   /* out of memory: the block is not held (a later gap is reported) */
+    tl_zeek_block *b = blocks_of(z, e);
     uint8_t i = 0;
-    while (i < e->n_blocks && e->blocks[i].seq < seq) i++;
-    if (i < e->n_blocks && e->blocks[i].seq == seq) {
-        if (upper > e->blocks[i].upper) e->blocks[i].upper = upper;
+    while (i < e->n_blocks && b[i].seq < seq) i++;
+    if (i < e->n_blocks && b[i].seq == seq) {
+        if (upper > b[i].upper) b[i].upper = upper;
         return;
     }
-    if (!e->blocks && !(e->blocks = malloc(TL_ZK_MAX_BLOCKS * sizeof *e->blocks)))
-        return;   /* out of memory: the block is not held (a later gap is reported) */
     if (e->n_blocks == TL_ZK_MAX_BLOCKS) {
         if (i == TL_ZK_MAX_BLOCKS) return;
         e->n_blocks--;
     }
-    memmove(&e->blocks[i + 1], &e->blocks[i], (size_t)(e->n_blocks - i) * sizeof e->blocks[0]);
-    e->blocks[i].seq = seq;
-    e->blocks[i].upper = upper;
+    memmove(&b[i + 1], &b[i], (size_t)(e->n_blocks - i) * sizeof b[0]);
+    b[i].seq = seq;
+    b[i].upper = upper;
     e->n_blocks++;
 }
 
@@ -488,18 +515,18 @@ static void data_sent(tl_zeek_ep *e, uint64_t seq, uint64_t len)
  * whatever was never seen below it is a content gap. */
 static void ack_received(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t seq)
 {
-    if (e->fin_cnt > 0 && seq >= e->fin_seq) seq = e->fin_seq - 1;  /* not the FIN octet */
+    if (e->fin_seen && seq >= e->fin_seq) seq = e->fin_seq - 1;  /* not the FIN octet */
     if (seq <= e->trim) return;
     if (seq > e->reassem) {
         /* A partial connection's first octets are not reported. */
         if (!(seq <= 2 && z->is_partial)) {
             for (uint8_t i = 0; i < e->n_blocks; i++) {
-                tl_zeek_block b = e->blocks[i];
+                tl_zeek_block b = blocks_of(z, e)[i];
                 if (b.seq < e->reassem) continue;
                 if (b.seq >= seq) break;
                 gap(z, e, peer, b.seq - e->reassem);
                 e->reassem = b.seq;
-                pull_blocks(e);
+                pull_blocks(z, e);
                 i = (uint8_t)-1;  /* the list changed: rescan */
             }
             if (seq > e->reassem) gap(z, e, peer, seq - e->reassem);
@@ -507,11 +534,13 @@ static void ack_received(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t s
         if (seq > e->reassem) e->reassem = seq;
     }
     e->trim = seq;
+    if (!e->n_blocks) return;
+    tl_zeek_block *b = blocks_of(z, e);
     uint8_t k = 0;
     for (uint8_t i = 0; i < e->n_blocks; i++)
-        if (e->blocks[i].upper > seq) e->blocks[k++] = e->blocks[i];
+        if (b[i].upper > seq) b[k++] = b[i];
     e->n_blocks = k;
-    if (!k) drop_blocks(e);
+    if (!k) drop_blocks(z, e);
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -522,13 +551,17 @@ void tl_zeek_init(tl_zeek *z)
     for (int i = 0; i < 2; i++) {
         z->ep[i].reassem = z->ep[i].trim = 1;
     }
-    z->expire_at.sec = INT64_MAX;
+    z->expire_at = INT64_MAX;
 }
 
 void tl_zeek_release(tl_zeek *z)
 {
-    drop_blocks(&z->ep[0]);
-    drop_blocks(&z->ep[1]);
+    free(z->blocks);
+    z->blocks = NULL;
+    z->ep[0].n_blocks = z->ep[1].n_blocks = 0;
+    if (z->hist_len >= TL_ZK_HIST_INLINE) free(z->hist.heap);
+    z->hist_len = 0;
+    memset(&z->hist, 0, sizeof z->hist);
 }
 
 /* Zeek's likely_server_ports for TCP with the default scripts loaded
@@ -559,10 +592,6 @@ bool tl_zeek_first_packet_flips(tl_zeek *z, const tl_packet *first)
          * are, the lower port. */
         flip = !tl_zeek_likely_server_port(first->dport) || first->sport < first->dport;
     }
-    z->orig_h = flip ? first->dst : first->src;
-    z->resp_h = flip ? first->src : first->dst;
-    z->orig_p = flip ? first->dport : first->sport;
-    z->resp_p = flip ? first->sport : first->dport;
     if (flip) add_history(z, '^');
     return flip;
 }
@@ -578,13 +607,15 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
     tl_zeek_ep *peer = &z->ep[is_orig ? 1 : 0];
     seg_ctx c = {
         .z = z, .ep = e, .peer = peer, .is_orig = ep_is_orig(z, e), .flags = p->flags,
-        .seq = p->seq, .ack = p->ack, .len = p->payload_len, .ts = ts,
+        .seq = p->seq, .ack = p->ack, .len = p->payload_len,
     };
     if (!z->have_time) {
         z->have_time = true;
-        z->start = z->last = ts;
-        z->expire_at = tadd(ts, ZK_SYN_TIMEOUT);
+        z->start = ts;
+        z->last = 0;
+        z->expire_at = tadd(0, ZK_SYN_TIMEOUT);
     }
+    c.now = tl__time_off(z->start, ts);
 
     /* SetPartialStatus: a connection whose sides did not start with their
      * SYNs has no reliable first octets. */
@@ -609,9 +640,9 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
     if (p->win == 0 && !F_RST(&c) && peer->state != TL_ZK_CLOSED && e->state != TL_ZK_RESET)
         scaled_history(z, e, TL_ZK_SC_WIN0);
 
-    if (!orig_ep(z)->did_close || !resp_ep(z)->did_close) z->last = ts;
+    if (!orig_ep(z)->did_close || !resp_ep(z)->did_close) z->last = c.now;
     if (F_FIN(&c)) {
-        ++e->fin_cnt;
+        e->fin_seen = true;
         e->fin_seq = rel_seq + seg_len;
     }
 
@@ -651,7 +682,7 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
     /* First-packet bookkeeping uses the roles after any flip above. */
     z->first_seen |= (uint8_t)(ep_is_orig(z, e) ? 1 : 2);
     if (c.len > 0 && p->payload_caplen >= c.len && !F_RST(&c) && !underflow)
-        data_sent(e, F_SYN(&c) ? rel_seq + 1 : rel_seq, c.len);
+        data_sent(z, e, F_SYN(&c) ? rel_seq + 1 : rel_seq, c.len);
     if (c.do_close) connection_closed(&c);
 
     /* conn_size counts after the state machine, by the direction the packet
@@ -685,23 +716,24 @@ bool tl_zeek_expired(tl_zeek *z, tl_time now)
 {
     if (!z->have_time) return false;
     const tl_zeek_ep *o = orig_ep(z), *r = resp_ep(z);
-    if (z->closed_timer && tl__time_cmp(now, z->delete_at) >= 0) return true;
-    if (z->attempt_timer && tl__time_cmp(now, z->attempt_at) >= 0) {
+    int64_t t_now = tl__time_off(z->start, now);
+    if (z->closed_timer && t_now >= z->delete_at) return true;
+    if (z->attempt_timer && t_now >= z->attempt_at) {
         if ((o->state == TL_ZK_SYN_SENT || o->state == TL_ZK_SYN_ACK_SENT) &&
             r->state == TL_ZK_INACTIVE)
             return true;
         z->attempt_timer = false;
     }
-    if (tdiff(z->last, now) >= (z->idle_long ? ZK_TCP_IDLE : ZK_HANDSHAKE_IDLE)) return true;
+    if (tdiff(z, z->last, t_now) >= (z->idle_long ? ZK_TCP_IDLE : ZK_HANDSHAKE_IDLE)) return true;
     /* ExpireTimer: every tcp_session_timer, a connection idle for longer
      * than tcp_connection_linger goes if it is closed, reset or half-open.
      * Past the linger time the verdict no longer changes, so one check at
      * the first firing after it decides. */
-    if (z->expire_at.sec != INT64_MAX && tl__time_cmp(z->expire_at, now) <= 0) {
-        tl_time t = z->expire_at;
-        double wait = tdiff(t, tadd(z->last, ZK_LINGER));
+    if (z->expire_at != INT64_MAX && z->expire_at <= t_now) {
+        int64_t t = z->expire_at;
+        double wait = tdiff(z, t, tadd(z->last, ZK_LINGER));
         if (wait >= 0) t = tadd(t, ZK_SESSION_TIMER * ((double)(int64_t)(wait / ZK_SESSION_TIMER) + 1));
-        if (tl__time_cmp(t, now) <= 0) {
+        if (t <= t_now) {
             bool some_closed = o->did_close || r->did_close;
             bool done = (o->did_close && r->did_close) || o->state == TL_ZK_RESET ||
                         r->state == TL_ZK_RESET || o->state == TL_ZK_INACTIVE ||
@@ -709,7 +741,7 @@ bool tl_zeek_expired(tl_zeek *z, tl_time now)
             if ((some_closed && done) || (o->state == TL_ZK_INACTIVE && r->state == TL_ZK_INACTIVE))
                 return true;
         }
-        double late = tdiff(z->expire_at, now);
+        double late = tdiff(z, z->expire_at, t_now);
         z->expire_at = tadd(z->expire_at, ZK_SESSION_TIMER * ((double)(int64_t)(late / ZK_SESSION_TIMER) + 1));
     }
     return false;
@@ -740,7 +772,7 @@ static const char *conn_state(const tl_zeek *z, uint64_t osize, uint64_t rsize)
         return o_inactive ? "RSTRH" : "RSTR";
     }
     if (os == TL_ZK_RESET) {
-        if (r_inactive) return history_syn_then_rst(z->history) ? "RSTOS0" : "OTH";
+        if (r_inactive) return history_syn_then_rst(history(z)) ? "RSTOS0" : "OTH";
         return "RSTO";
     }
     if (rs == TL_ZK_CLOSED && os == TL_ZK_CLOSED) return "SF";
@@ -757,22 +789,22 @@ const char *tl_zeek_conn_state(const tl_zeek *z)
     return conn_state(z, ep_size(o, r), ep_size(r, o));
 }
 
-double tl_zeek_duration(const tl_zeek *z)
-{
-    return z->have_time ? tdiff(z->start, z->last) : 0.0;
-}
-
 void tl_zeek_finish(const tl_zeek *z, tl_conn_record *r)
 {
     const tl_zeek_ep *o = &z->ep[orig_slot(z)], *rp = &z->ep[orig_slot(z) ^ 1];
-    r->orig_h = z->swapped ? z->resp_h : z->orig_h;
-    r->resp_h = z->swapped ? z->orig_h : z->resp_h;
-    r->orig_p = z->swapped ? z->resp_p : z->orig_p;
-    r->resp_p = z->swapped ? z->orig_p : z->resp_p;
+    if (z->swapped) {
+        tl_addr h = r->orig_h;
+        uint16_t port = r->orig_p;
+        r->orig_h = r->resp_h;
+        r->orig_p = r->resp_p;
+        r->resp_h = h;
+        r->resp_p = port;
+    }
     r->orig_bytes = ep_size(o, rp);
     r->resp_bytes = ep_size(rp, o);
     r->conn_state = conn_state(z, r->orig_bytes, r->resp_bytes);
-    memcpy(r->history, z->history, sizeof r->history);
+    memcpy(r->history, history(z), (size_t)z->hist_len + 1);
+    memset(r->history + z->hist_len + 1, 0, sizeof r->history - z->hist_len - 1);
     r->orig_pkts = o->pkts;
     r->resp_pkts = rp->pkts;
     r->orig_ip_bytes = o->ip_bytes;
@@ -781,7 +813,7 @@ void tl_zeek_finish(const tl_zeek *z, tl_conn_record *r)
     if (z->have_time) {
         /* Zeek's start_time is the first packet's, even a bad-checksum one. */
         tl_time start = (r->ts.sec || r->ts.nsec) ? r->ts : z->start;
-        double d = tdiff(start, z->last);
+        double d = tl__time_diff(start, tl__time_at(z->start, z->last));
         r->duration = d > 0 ? d : 0;
     } else {
         r->duration = 0;

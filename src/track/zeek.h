@@ -15,7 +15,7 @@
  * tl_zeek_first_packet_flips(): true when the packet's source is the
  * originator chosen there. Zeek may still swap the roles later (a SYN that
  * arrives after the SYN-ACK it answers); the module keeps that internally and
- * tl_zeek_finish() reports the final roles, addresses included.
+ * tl_zeek_finish() reports the final roles, swapping the addresses given.
  *
  * Connection splitting (Zeek's rules, see tl_zeek_is_new_conn and
  * tl_zeek_expired): before feeding a packet to an existing connection, the
@@ -48,14 +48,18 @@ typedef struct tl_zeek_block {
     uint64_t seq, upper;
 } tl_zeek_block;
 
+/* One endpoint (120 bytes). Flags are bit-fields and times 8-byte offsets:
+ * the tracker holds one tl_zeek per connection, tens of thousands at once,
+ * and the bytes per connection decide its memory (measured). */
 typedef struct tl_zeek_ep {
     /* per-packet fields first: fewer cache lines per packet (measured) */
     uint8_t state, prev_state;
-    bool did_close;              /* Zeek has reported this side closed */
-    uint8_t n_blocks;
+    uint8_t n_blocks;            /* held blocks (in tl_zeek.blocks) */
+    bool did_close : 1;          /* Zeek has reported this side closed */
+    bool fin_seen : 1;           /* a FIN was sent (Zeek's FIN_cnt > 0) */
     uint32_t last_seq, ack_seq;  /* one past the highest seq sent; highest ack received */
     uint32_t seq_wraps, ack_wraps;
-    uint32_t fin_cnt;
+    uint8_t sc_level[TL_ZK_SC_COUNT];  /* next threshold: 10^level (see scaled_history) */
     int64_t start_seq;           /* signed: a partial start may underflow */
     uint64_t pkts, ip_bytes;     /* conn_size analyzer */
     uint64_t reassem, trim;      /* contiguous data delivered up to; acked up to */
@@ -63,39 +67,46 @@ typedef struct tl_zeek_ep {
     uint64_t missed;             /* bytes in content gaps ('G') */
     uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
     uint32_t sc_cnt[TL_ZK_SC_COUNT];
-    uint8_t sc_level[TL_ZK_SC_COUNT];  /* next threshold: 10^level (see scaled_history) */
-    tl_zeek_block *blocks;       /* data above a hole, sorted; NULL when none */
 } tl_zeek_ep;
 
+/* History letters kept in place while short (the usual case: 8 to 15
+ * letters), in a heap buffer of TL_HISTORY_MAX once longer. */
+#define TL_ZK_HIST_INLINE 16
+
 typedef struct tl_zeek {
-    tl_time start, last;         /* Zeek's start_time and last_time */
-    bool swapped;                /* Zeek flipped roles after the first packet */
-    bool is_partial;             /* a side's first packet was not its SYN */
-    uint8_t first_seen;          /* 1 orig, 2 resp: first packet seen (Zeek's roles) */
-    bool idle_long;              /* handshake over: tcp_inactivity_timeout applies */
-    bool have_time;              /* start/last are set */
-    bool closed_timer;           /* a delete timer is pending (close complete) */
-    bool attempt_timer;          /* tcp_attempt_delay timer pending */
-    uint8_t hist_len;
-    uint32_t hist_seen;          /* Zeek's once-only history mask (resp << 16) */
-    tl_time delete_at, attempt_at, expire_at;
     tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
-    char history[TL_HISTORY_MAX];
-    tl_addr orig_h, resp_h;      /* roles decided at the first packet */
-    uint16_t orig_p, resp_p;
+    tl_time start;               /* Zeek's start_time */
+    /* nanoseconds after start (exact; INT64_MAX: no expire check pending) */
+    int64_t last;                /* Zeek's last_time */
+    int64_t delete_at, attempt_at, expire_at;
+    uint32_t hist_seen;          /* Zeek's once-only history mask (resp << 16) */
+    uint8_t hist_len;
+    uint8_t first_seen;          /* 1 orig, 2 resp: first packet seen (Zeek's roles) */
+    bool swapped : 1;            /* Zeek flipped roles after the first packet */
+    bool is_partial : 1;         /* a side's first packet was not its SYN */
+    bool idle_long : 1;          /* handshake over: tcp_inactivity_timeout applies */
+    bool have_time : 1;          /* start/last are set */
+    bool closed_timer : 1;       /* a delete timer is pending (close complete) */
+    bool attempt_timer : 1;      /* tcp_attempt_delay timer pending */
+    tl_zeek_block *blocks;       /* [TL_ZK_MAX_BLOCKS] per endpoint while some are held, else NULL */
+    union {
+        char in[TL_ZK_HIST_INLINE];  /* hist_len < TL_ZK_HIST_INLINE */
+        char *heap;                  /* longer: TL_HISTORY_MAX bytes */
+    } hist;
 } tl_zeek;
 
 void tl_zeek_init(tl_zeek *z);
-/* Frees what the connection holds (blocks above a hole); z may then be
- * initialised again. Without it, held blocks leak when z goes away. */
+/* Frees what the connection holds (blocks above a hole, a long history); z
+ * may then be initialised again. Without it, they leak when z goes away. */
 void tl_zeek_release(tl_zeek *z);
 
 /* Decide roles on the first packet of a connection: returns true when the
  * originator is the first packet's DESTINATION. Zeek flips when the first
  * packet is a SYN-ACK, or when it is not a SYN and the source port is a
  * likely server port (and the destination port is not, or both are and the
- * source port is the lower one). A flip puts '^' in the history. Also records
- * both endpoints' addresses and ports. */
+ * source port is the lower one). A flip puts '^' in the history. The
+ * addresses are not kept here (the caller's key holds them): see
+ * tl_zeek_finish. */
 bool tl_zeek_first_packet_flips(tl_zeek *z, const tl_packet *first);
 
 /* One TCP segment with a good (or unchecked) checksum. */
@@ -123,7 +134,10 @@ bool tl_zeek_expired(tl_zeek *z, tl_time now);
 /* Zeek's conn_state code for the current endpoint states ("SF", "S0", ...). */
 const char *tl_zeek_conn_state(const tl_zeek *z);
 
-/* Fill orig/resp addresses and ports (final roles), conn_state, history,
+/* On entry r->orig_h/orig_p/resp_h/resp_p hold the roles decided by
+ * tl_zeek_first_packet_flips (originator = the first packet's source, or its
+ * destination when that returned true); they are swapped when Zeek flipped
+ * the roles later, so r ends with the final roles. Fills conn_state, history,
  * orig/resp pkts, bytes (by sequence space), ip_bytes and missed_bytes into
  * r. Also replaces r->duration by Zeek's (last_time - r->ts, where last_time
  * stops once both sides closed, so a final ACK does not count); r->ts must

@@ -21,4 +21,31 @@ static inline int tl__time_cmp(tl_time a, tl_time b)
     return 0;
 }
 
+/* Times kept in 8 bytes, as nanoseconds after a base time the owner keeps
+ * whole (connections hold tens of thousands of times). t - base is exact
+ * while the two are less than 292 years apart; unsigned arithmetic so that
+ * crafted far-apart times wrap rather than overflow. */
+static inline int64_t tl__time_off(tl_time base, tl_time t)
+{
+    return (int64_t)(((uint64_t)t.sec - (uint64_t)base.sec) * 1000000000u +
+                     ((uint64_t)t.nsec - (uint64_t)base.nsec));
+}
+
+/* The inverse: base + off as a tl_time, nanoseconds below 1e9, so that
+ * tl__time_diff() and tl__time_cmp() of the results equal those of the
+ * original times (captures give nanoseconds below 1e9). */
+static inline tl_time tl__time_at(tl_time base, int64_t off)
+{
+    int64_t s = off / 1000000000, ns = off % 1000000000;
+    if (ns < 0) {
+        ns += 1000000000;
+        s--;
+    }
+    ns += (int64_t)base.nsec;
+    s += ns / 1000000000;
+    ns %= 1000000000;
+    tl_time t = {(int64_t)((uint64_t)base.sec + (uint64_t)s), (uint32_t)ns};
+    return t;
+}
+
 #endif

@@ -53,6 +53,7 @@ typedef struct conn {
     bool flipped;
     bool orig_is_client;
     double t;
+    tl_conn_record roles;      /* originator/responder decided at the first packet */
 } conn;
 
 static void feed(conn *c, const tl_packet *p)
@@ -62,6 +63,11 @@ static void feed(conn *c, const tl_packet *p)
         tl_zeek_init(&c->z);
         c->flipped = tl_zeek_first_packet_flips(&c->z, p);
         c->orig_is_client = from_client != c->flipped;
+        /* the caller keeps the addresses (tl_zeek_finish swaps them on a later flip) */
+        c->roles.orig_h = c->flipped ? p->dst : p->src;
+        c->roles.resp_h = c->flipped ? p->src : p->dst;
+        c->roles.orig_p = c->flipped ? p->dport : p->sport;
+        c->roles.resp_p = c->flipped ? p->sport : p->dport;
     }
     tl_zeek_segment(&c->z, from_client == c->orig_is_client, p, at(c->t));
     c->t += 0.01;
@@ -72,6 +78,10 @@ static tl_conn_record finish(const conn *c)
     tl_conn_record r;
     memset(&r, 0, sizeof r);
     r.ts = at(0);
+    r.orig_h = c->roles.orig_h;
+    r.resp_h = c->roles.resp_h;
+    r.orig_p = c->roles.orig_p;
+    r.resp_p = c->roles.resp_p;
     tl_zeek_finish(&c->z, &r);
     return r;
 }
@@ -243,6 +253,53 @@ static void flip_on_first_syn_ack_gives_caret(void **st)
     assert_int_equal(r.orig_pkts, 1);
     assert_int_equal(r.resp_pkts, 1);
     assert_string_equal(r.conn_state, "S1");
+}
+
+/* The originator's SYN-ACK, then the SYN it answers (reordered): Zeek flips
+ * the roles late, and tl_zeek_finish swaps the addresses it was given. */
+static void late_flip_swaps_the_given_addresses(void **st)
+{
+    (void)st;
+    tl_zeek z;
+    tl_packet sa = seg(true, S | A, CLI_ISN, SRV_ISN + 1, 0);
+    tl_packet syn = seg(false, S, SRV_ISN, 0, 0);
+    tl_zeek_init(&z);  /* roles given without tl_zeek_first_packet_flips: not flipped */
+    tl_zeek_segment(&z, true, &sa, at(0));
+    tl_zeek_segment(&z, false, &syn, at(0.01));
+    tl_conn_record r;
+    memset(&r, 0, sizeof r);
+    r.ts = at(0);
+    r.orig_h = sa.src;
+    r.resp_h = sa.dst;
+    r.orig_p = sa.sport;
+    r.resp_p = sa.dport;
+    tl_zeek_finish(&z, &r);
+    assert_non_null(strchr(r.history, '^'));
+    assert_int_equal(r.orig_p, 80);      /* the SYN's sender */
+    assert_int_equal(r.resp_p, 40000);
+    assert_int_equal(r.orig_h.bytes[3], 2);
+    assert_int_equal(r.resp_h.bytes[3], 1);
+    tl_zeek_release(&z);
+}
+
+/* Histories longer than the in-place buffer move to the heap intact, up to
+ * TL_HISTORY_MAX - 1 letters. */
+static void long_history_kept_whole_up_to_the_maximum(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet syn = seg(true, S, CLI_ISN, 0, 0);
+    feed(&c, &syn);
+    /* each FIN with a new sequence number adds another 'F' */
+    for (uint32_t i = 1; i < 2 * TL_HISTORY_MAX; i++) {
+        tl_packet fin = seg(true, F, CLI_ISN + i, 0, 0);
+        tl_zeek_segment(&c.z, true, &fin, at(0));
+    }
+    tl_conn_record r = finish(&c);
+    assert_int_equal(strlen(r.history), TL_HISTORY_MAX - 1);
+    assert_int_equal(r.history[0], 'S');
+    for (size_t i = 1; i < TL_HISTORY_MAX - 1; i++) assert_int_equal(r.history[i], 'F');
+    tl_zeek_release(&c.z);
 }
 
 static void midstream_flip_only_from_likely_server_port(void **st)
@@ -461,6 +518,8 @@ int main(void)
         cmocka_unit_test(sh_for_syn_then_fin_without_reply),
         cmocka_unit_test(s1_established_s2_s3_one_side_closed),
         cmocka_unit_test(flip_on_first_syn_ack_gives_caret),
+        cmocka_unit_test(late_flip_swaps_the_given_addresses),
+        cmocka_unit_test(long_history_kept_whole_up_to_the_maximum),
         cmocka_unit_test(midstream_flip_only_from_likely_server_port),
         cmocka_unit_test(bytes_counted_by_sequence_space_not_payload_sum),
         cmocka_unit_test(retransmission_sets_T_once_then_at_ten),
