@@ -724,7 +724,11 @@ bool tl_zeek_expired(tl_zeek *z, tl_time now)
             return true;
         z->attempt_timer = false;
     }
-    if (tdiff(z, z->last, t_now) >= (z->idle_long ? ZK_TCP_IDLE : ZK_HANDSHAKE_IDLE)) return true;
+    /* Idle: compared in nanoseconds, the same verdict as the double of
+     * tl__time_diff() for these whole-second limits (its rounding is far
+     * below the 1 ns step near them), without rebuilding the times. */
+    int64_t idle = z->idle_long ? (int64_t)ZK_TCP_IDLE * 1000000000 : (int64_t)ZK_HANDSHAKE_IDLE * 1000000000;
+    if ((int64_t)((uint64_t)t_now - (uint64_t)z->last) >= idle) return true;
     /* ExpireTimer: every tcp_session_timer, a connection idle for longer
      * than tcp_connection_linger goes if it is closed, reset or half-open.
      * Past the linger time the verdict no longer changes, so one check at
