@@ -16,10 +16,29 @@ typedef struct tl_conn_key {
     uint8_t family;
 } tl_conn_key;
 
+/* memcmp(a, b, 16) as a sign, by two 8-byte words in big-endian order:
+ * the libc call was 1 % of `read --conns` (measured). */
+static inline int tl_conn_key_cmp16(const uint8_t *a, const uint8_t *b)
+{
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            x = __builtin_bswap64(x);
+            y = __builtin_bswap64(y);
+#endif
+            return x < y ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
 /* Fills key from a packet; returns the direction bit (0: src is `a`). */
 static inline int tl_conn_key_make(tl_conn_key *k, const tl_packet *p)
 {
-    int c = memcmp(p->src.bytes, p->dst.bytes, 16);
+    int c = tl_conn_key_cmp16(p->src.bytes, p->dst.bytes);
     int swap = c > 0 || (c == 0 && p->sport > p->dport);
     const tl_addr *lo = swap ? &p->dst : &p->src, *hi = swap ? &p->src : &p->dst;
     memcpy(k->a, lo->bytes, 16);
