@@ -23,91 +23,13 @@
 #include <pcap/dlt.h>
 
 #include "tcplens/source.h"
+#include "test_source_build.h"
 
 /* ---- building captures ------------------------------------------------ */
 
-typedef struct bytes {
-    uint8_t *p;
-    size_t len, cap;
-    bool be;
-} bytes;
-
-static void put(bytes *b, const void *src, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-        assert_non_null(b->p);
-    }
-    memcpy(b->p + b->len, src, n);
-    b->len += n;
-}
-
-static void put16(bytes *b, uint16_t v)
-{
-    uint8_t x[2] = {(uint8_t)(b->be ? v >> 8 : v), (uint8_t)(b->be ? v : v >> 8)};
-    put(b, x, 2);
-}
-
-static void put32(bytes *b, uint32_t v)
-{
-    uint8_t x[4];
-    for (int i = 0; i < 4; i++)
-        x[b->be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
-    put(b, x, 4);
-}
-
-static void pad4(bytes *b)
-{
-    static const uint8_t z[4] = {0};
-    put(b, z, (4 - b->len % 4) % 4);
-}
-
 static void pcap_header(bytes *b, bool nano, uint32_t linktype)
 {
-    put32(b, nano ? 0xa1b23c4du : 0xa1b2c3d4u);
-    put16(b, 2);
-    put16(b, 4);
-    put32(b, 0);
-    put32(b, 0);
-    put32(b, 65535);
-    put32(b, linktype);
-}
-
-static void pcap_record(bytes *b, uint32_t sec, uint32_t frac, const uint8_t *d,
-                        uint32_t caplen, uint32_t len)
-{
-    put32(b, sec);
-    put32(b, frac);
-    put32(b, caplen);
-    put32(b, len);
-    put(b, d, caplen);
-}
-
-/* Ethernet + IPv4 + TCP (54 bytes) or UDP (42 bytes) with given ports. */
-static size_t make_frame(uint8_t *f, int proto, uint16_t sport, uint16_t dport)
-{
-    size_t l4 = proto == 6 ? 20 : 8;
-    memset(f, 0, 14 + 20 + l4);
-    f[12] = 0x08;  /* IPv4 */
-    uint8_t *ip = f + 14;
-    ip[0] = 0x45;
-    ip[2] = (uint8_t)((20 + l4) >> 8);
-    ip[3] = (uint8_t)(20 + l4);
-    ip[8] = 64;
-    ip[9] = (uint8_t)proto;
-    memcpy(ip + 12, (uint8_t[]){192, 0, 2, 1}, 4);
-    memcpy(ip + 16, (uint8_t[]){192, 0, 2, 2}, 4);
-    uint8_t *th = ip + 20;
-    th[0] = (uint8_t)(sport >> 8);
-    th[1] = (uint8_t)sport;
-    th[2] = (uint8_t)(dport >> 8);
-    th[3] = (uint8_t)dport;
-    if (proto == 6)
-        th[12] = 5 << 4;
-    else
-        th[5] = 8;
-    return 14 + 20 + l4;
+    pcap_header_snap(b, nano ? 0xa1b23c4du : 0xa1b2c3d4u, 65535, linktype);
 }
 
 /* Three TCP records at 1000.000001, 1000.5 and 1001.999999 (µs) or the
@@ -117,10 +39,10 @@ static void three_records(bytes *b, bool nano)
     uint8_t f[64];
     size_t n = make_frame(f, 6, 40000, 80);
     pcap_header(b, nano, 1);
-    pcap_record(b, 1000, nano ? 1007 : 1, f, (uint32_t)n, (uint32_t)n);
-    pcap_record(b, 1000, nano ? 500000007 : 500000, f, (uint32_t)n, (uint32_t)n + 100);
+    pcap_rec(b, 1000, nano ? 1007 : 1, f, (uint32_t)n, (uint32_t)n);
+    pcap_rec(b, 1000, nano ? 500000007 : 500000, f, (uint32_t)n, (uint32_t)n + 100);
     f[0] = 0xaa;
-    pcap_record(b, 1001, nano ? 999999007 : 999999, f, (uint32_t)n, (uint32_t)n);
+    pcap_rec(b, 1001, nano ? 999999007 : 999999, f, (uint32_t)n, (uint32_t)n);
 }
 
 static tl_source *open_mem_ok(const bytes *b)
@@ -203,54 +125,6 @@ static void pcap_nanosecond_timestamps_exact_and_digits_nine(void **state)
 
 /* ---- pcapng ----------------------------------------------------------- */
 
-static void ng_shb(bytes *b)
-{
-    put32(b, 0x0A0D0D0Au);
-    put32(b, 28);
-    put32(b, 0x1A2B3C4Du);
-    put16(b, 1);
-    put16(b, 0);
-    put32(b, 0xffffffffu);
-    put32(b, 0xffffffffu);
-    put32(b, 28);
-}
-
-static void ng_idb(bytes *b, uint16_t linktype, int tsresol)
-{
-    uint32_t len = 20 + (tsresol >= 0 ? 12 : 0);
-    put32(b, 1);
-    put32(b, len);
-    put16(b, linktype);
-    put16(b, 0);
-    put32(b, 0);
-    if (tsresol >= 0) {
-        put16(b, 9);  /* if_tsresol */
-        put16(b, 1);
-        uint8_t v = (uint8_t)tsresol;
-        put(b, &v, 1);
-        pad4(b);
-        put32(b, 0);  /* opt_endofopt */
-    }
-    put32(b, len);
-}
-
-static size_t ng_epb(bytes *b, uint32_t ifid, uint64_t ts, const uint8_t *d, uint32_t caplen)
-{
-    size_t start = b->len;
-    uint32_t len = 32 + ((caplen + 3u) & ~3u);
-    put32(b, 6);
-    put32(b, len);
-    put32(b, ifid);
-    put32(b, (uint32_t)(ts >> 32));
-    put32(b, (uint32_t)ts);
-    put32(b, caplen);
-    put32(b, caplen);
-    put(b, d, caplen);
-    pad4(b);
-    put32(b, len);
-    return start;
-}
-
 static void pcapng_two_interfaces_yield_frames_from_both(void **state)
 {
     (void)state;
@@ -262,8 +136,8 @@ static void pcapng_two_interfaces_yield_frames_from_both(void **state)
         ng_shb(&b);
         ng_idb(&b, 1, -1);  /* default resolution: µs */
         ng_idb(&b, 1, 9);   /* ns */
-        size_t o1 = ng_epb(&b, 0, 1700000000ull * 1000000u + 250000u, f1, (uint32_t)n1);
-        size_t o2 = ng_epb(&b, 1, 1700000001ull * 1000000000u + 123456789u, f2, (uint32_t)n2);
+        size_t o1 = ng_epb(&b, 0, 1700000000ull * 1000000u + 250000u, f1, (uint32_t)n1, (uint32_t)n1);
+        size_t o2 = ng_epb(&b, 1, 1700000001ull * 1000000000u + 123456789u, f2, (uint32_t)n2, (uint32_t)n2);
 
         tl_source *src = open_mem_ok(&b);
         char err[TL_ERRBUF_SIZE];
@@ -297,10 +171,10 @@ static void pcapng_second_section_is_read(void **state)
     size_t n = make_frame(fr, 6, 1, 2);
     ng_shb(&b);
     ng_idb(&b, 1, -1);
-    ng_epb(&b, 0, 5000000, fr, (uint32_t)n);
+    ng_epb(&b, 0, 5000000, fr, (uint32_t)n, (uint32_t)n);
     ng_shb(&b);
     ng_idb(&b, 1, -1);
-    size_t o2 = ng_epb(&b, 0, 6000000, fr, (uint32_t)n);
+    size_t o2 = ng_epb(&b, 0, 6000000, fr, (uint32_t)n, (uint32_t)n);
 
     tl_source *src = open_mem_ok(&b);
     char err[TL_ERRBUF_SIZE];
@@ -373,7 +247,7 @@ static void absurd_caplen_is_an_error_not_an_allocation(void **state)
     uint8_t fr[64];
     size_t n = make_frame(fr, 6, 1, 2);
     pcap_header(&b, false, 1);
-    pcap_record(&b, 1, 0, fr, (uint32_t)n, (uint32_t)n);
+    pcap_rec(&b, 1, 0, fr, (uint32_t)n, (uint32_t)n);
     put32(&b, 2);
     put32(&b, 0);
     put32(&b, 0x7fffffffu);
@@ -437,7 +311,7 @@ static void filter_keeps_numbering_rejected_records(void **state)
     pcap_header(&b, false, 1);
     for (uint32_t i = 0; i < 5; i++) {
         size_t n = make_frame(fr, rec[i].proto, 40000, rec[i].dport);
-        pcap_record(&b, 10 + i, 0, fr, (uint32_t)n, (uint32_t)n);
+        pcap_rec(&b, 10 + i, 0, fr, (uint32_t)n, (uint32_t)n);
     }
     tl_source *src = open_mem_ok(&b);
     char err[TL_ERRBUF_SIZE] = "";
@@ -483,14 +357,6 @@ static void bad_filter_returns_efilter_naming_the_filter(void **state)
 
 static char tmpdir[64];
 
-static void write_file(const char *path, const bytes *b)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(b->p, 1, b->len, fp), b->len);
-    assert_int_equal(fclose(fp), 0);
-}
-
 static void tmp_path(char *out, size_t n, const char *name)
 {
     snprintf(out, n, "%s/%s", tmpdir, name);
@@ -505,8 +371,8 @@ static void several_files_are_one_timeline(void **state)
     bytes ba = {0}, bb = {.be = true};
     three_records(&ba, false);
     three_records(&bb, true);
-    write_file(a, &ba);
-    write_file(b2, &bb);
+    write_bytes(a, &ba);
+    write_bytes(b2, &bb);
 
     const char *paths[] = {a, b2};
     tl_source *src = NULL;
@@ -540,8 +406,8 @@ static void missing_file_is_named_and_next_file_still_reads(void **state)
     tmp_path(c, sizeof(c), "three.pcap");
     bytes b = {0};
     three_records(&b, false);
-    write_file(a, &b);
-    write_file(c, &b);
+    write_bytes(a, &b);
+    write_bytes(c, &b);
 
     const char *paths[] = {a, missing, c};
     tl_source *src = NULL;
@@ -577,8 +443,8 @@ static void corrupt_file_is_reported_and_next_file_still_reads(void **state)
     bytes junk = {0}, b = {0};
     put(&junk, "garbage garbage garbage garbage", 31);
     three_records(&b, false);
-    write_file(bad, &junk);
-    write_file(good, &b);
+    write_bytes(bad, &junk);
+    write_bytes(good, &b);
     const char *paths[] = {bad, good};
     tl_source *src = NULL;
     char err[TL_ERRBUF_SIZE] = "";
@@ -606,11 +472,11 @@ static void filter_is_recompiled_for_each_file(void **state)
     size_t n = make_frame(fr, 6, 1234, 80);
     bytes be = {0}, br = {0};
     pcap_header(&be, false, 1);
-    pcap_record(&be, 1, 0, fr, (uint32_t)n, (uint32_t)n);
+    pcap_rec(&be, 1, 0, fr, (uint32_t)n, (uint32_t)n);
     pcap_header(&br, false, 101);
-    pcap_record(&br, 2, 0, fr + 14, (uint32_t)n - 14, (uint32_t)n - 14);
-    write_file(eth, &be);
-    write_file(raw, &br);
+    pcap_rec(&br, 2, 0, fr + 14, (uint32_t)n - 14, (uint32_t)n - 14);
+    write_bytes(eth, &be);
+    write_bytes(raw, &br);
     const char *paths[] = {eth, raw};
     tl_source *src = NULL;
     char err[TL_ERRBUF_SIZE] = "";
@@ -673,7 +539,7 @@ static void stdin_pipe_reads_with_counted_offsets(void **state)
     ng_shb(&ng);
     ng_idb(&ng, 1, 9);
     for (int i = 0; i < 3; i++)
-        ng_epb(&ng, 0, 1000 + (uint64_t)i, fr, (uint32_t)n);
+        ng_epb(&ng, 0, 1000 + (uint64_t)i, fr, (uint32_t)n, (uint32_t)n);
 
     const bytes *inputs[] = {&pc, &ng};
     for (int k = 0; k < 2; k++) {
