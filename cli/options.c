@@ -11,7 +11,7 @@
 
 enum {
     OPT_JSON = 256, OPT_ZEEK, OPT_CONNS, OPT_LADDER, OPT_HTML, OPT_COLOR, OPT_CHECKSUMS,
-    OPT_MAX_CONNS, OPT_IDLE, OPT_LINEBUF, OPT_HELP,
+    OPT_MAX_CONNS, OPT_IDLE, OPT_LINEBUF, OPT_HELP, OPT_SEED,
 };
 
 static const struct option long_opts[] = {
@@ -26,6 +26,7 @@ static const struct option long_opts[] = {
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"line-buffered", no_argument, NULL, OPT_LINEBUF},
+    {"seed", required_argument, NULL, OPT_SEED},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -52,7 +53,8 @@ static void usage(FILE *fp, bool live)
             "  --checksums=verify|ignore  verify: skip bad-checksum segments as Zeek does\n"
             "  --max-conns N      connections held at once (older ones are summarised)\n"
             "  --idle-timeout S   seconds of silence before a connection is summarised\n"
-            "  --line-buffered    flush output per line\n");
+            "  --line-buffered    flush output per line\n"
+            "  --seed N           fixed seed: the same uids on every run (default: random)\n");
 }
 
 /* A word is a capture file when it exists or looks like a path (so a
@@ -137,6 +139,12 @@ int tl_cli_parse(int argc, char **argv, bool live, tl_cli_opts *o)
         case OPT_MAX_CONNS: o->track.max_conns = (uint32_t)strtoul(optarg, NULL, 10); break;
         case OPT_IDLE: o->track.idle_timeout = strtod(optarg, NULL); break;
         case OPT_LINEBUF: o->line_buffered = true; break;
+        case OPT_SEED: {
+            char *end;
+            o->track.hash_seed = strtoull(optarg, &end, 0);
+            if (*end || !o->track.hash_seed) return bad(live, "--seed wants a number other than 0, not '%s'", optarg);
+            break;
+        }
         case OPT_HELP: usage(stdout, live); return -1;
         default: usage(stderr, live); return 2;
         }

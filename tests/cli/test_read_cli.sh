@@ -106,6 +106,14 @@ check "absurd record length: the 4 packets before are reported" \
 check "missing file: exit 1, named" "[ $? = 1 ] && grep -q 'missing.pcap' '$work/missing.err'"
 "$T" read "$N" 'port 80 and' >/dev/null 2>"$work/filter.err"
 check "bad filter: exit 2, filter shown" "[ $? = 2 ] && grep -q \"port 80 and\" '$work/filter.err'"
+# --seed: the same uids on every run; another seed, other uids.
+uids() { "$T" read "$N" --conns --json "$@" | grep -o '"uid":"[^"]*"' | tr '\n' ' '; }
+u1=$(uids --seed 7); u2=$(uids --seed 7); u3=$(uids --seed 8)
+check "--seed 7 twice: the same uids" "[ -n '$u1' ] && [ '$u1' = '$u2' ]"
+check "--seed 8: other uids" "[ '$u1' != '$u3' ]"
+check "no --seed: uids differ between runs" "[ \"\$(uids)\" != \"\$(uids)\" ]"
+"$T" read "$N" --seed 0 >/dev/null 2>&1
+check "--seed 0: exit 2" "[ $? = 2 ]"
 "$T" read "$N" --no-such-option >/dev/null 2>&1
 check "unknown option: exit 2" "[ $? = 2 ]"
 "$T" read "$N" "$work/missing.pcap" --json >"$work/partial.json" 2>/dev/null
