@@ -25,17 +25,11 @@
 #define MAGIC_US 0xa1b2c3d4u
 #define MAGIC_NS 0xa1b23c4du
 #define FILE_HDR 24u
-#define REC_HDR 16u
+#define REC_HDR TL__PCAP_REC_HDR
 
 static uint32_t get32(const uint8_t *p, bool be)
 {
-    uint32_t v;
-    memcpy(&v, p, 4);  /* one unaligned load, swapped when needed */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return be ? __builtin_bswap32(v) : v;
-#else
-    return be ? v : __builtin_bswap32(v);
-#endif
+    return tl__pcap_get32(p, be);
 }
 
 /* libpcap's max_snaplen_for_dlt: a few link types allow larger records. */
@@ -97,33 +91,23 @@ static int bad(tl__reader *r, tl_frame *frame, uint64_t packet_no, int err,
 
 int tl__pcapbuf_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf)
 {
-    tl__reader_release(r);
+    if (tl__pcapbuf_take(r, frame)) {
+        frame->n = 0;
+        return 1;
+    }
+    /* The end, or a record tl__pcapbuf_take would not hand out: say why. */
     size_t left = r->len - r->pos;
     if (left == 0)
         return 0;
     if (left < REC_HDR)
         return bad(r, frame, packet_no, TL_ETRUNC, errbuf,
                    "truncated record header (%zu of 16 bytes)", left);
-    const uint8_t *h = r->buf + r->pos;
-    uint32_t caplen = get32(h + 8, r->be);
+    uint32_t caplen = get32(r->buf + r->pos + 8, r->be);
     if (caplen > TL__PCAP_MAX_CAPLEN)
         return bad(r, frame, packet_no, TL_EFORMAT, errbuf,
                    "captured length %u larger than the maximum %u", caplen,
                    TL__PCAP_MAX_CAPLEN);
-    if (caplen > left - REC_HDR)
-        return bad(r, frame, packet_no, TL_ETRUNC, errbuf,
-                   "truncated record (%u captured bytes, %zu in the file)", caplen,
-                   left - REC_HDR);
-    uint32_t frac = get32(h + 4, r->be);
-    frame->data = h + REC_HDR;
-    frame->caplen = caplen > r->snaplen ? r->snaplen : caplen;
-    frame->len = get32(h + 12, r->be);
-    frame->ts.sec = get32(h, r->be);
-    frame->ts.nsec = r->nano ? frac : frac * 1000u;
-    frame->linktype = r->linktype;
-    frame->n = 0;
-    frame->offset = (int64_t)r->pos;
-    frame->file = r->name;
-    r->pos += REC_HDR + caplen;
-    return 1;
+    return bad(r, frame, packet_no, TL_ETRUNC, errbuf,
+               "truncated record (%u captured bytes, %zu in the file)", caplen,
+               left - REC_HDR);
 }

@@ -180,10 +180,9 @@ int tl_source_set_filter(tl_source *src, const char *filter, char *errbuf)
     return 0;
 }
 
-int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf)
+/* Through the implementation, numbering, filtering and noting errors. */
+static TL__NOINLINE int next_general(tl_source *src, tl_frame *frame, char *errbuf)
 {
-    if (!src || !frame)
-        return tl_err(errbuf, TL_EINVAL, "next: no source");
     for (;;) {
         if (src->brk)
             return 0;
@@ -226,6 +225,20 @@ int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf)
         }
         return 1;
     }
+}
+
+int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf)
+{
+    if (!src || !frame)
+        return tl_err(errbuf, TL_EINVAL, "next: no source");
+    /* A mapped classic pcap file without a filter: taking its next record
+     * is all there is to do (measured on h1m: 200 -> 50 instructions per
+     * record). Its end or a broken record goes the general way. */
+    if (src->direct && !src->filter && !src->brk && tl__pcapbuf_take(src->direct, frame)) {
+        frame->n = ++src->records;
+        return 1;
+    }
+    return next_general(src, frame, errbuf);
 }
 
 void tl_source_break(tl_source *src)

@@ -12,10 +12,19 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <pcap/pcap.h>
 
 #include "tcplens/source.h"
+
+/* Keeps a rare path out of its caller, whose hot path then needs no
+ * register saves. */
+#if defined(__GNUC__)
+#define TL__NOINLINE __attribute__((noinline))
+#else
+#define TL__NOINLINE
+#endif
 
 struct tl_source_ops {
     /* Next raw record (filter not applied, frame->n not set): 1, 0 at end,
@@ -47,6 +56,11 @@ struct tl_source {
     pcap_t *handle;    /* live handle, or the libpcap offline handle; NULL otherwise */
 
     tl_source_where last_error;
+
+    /* The current input's in-place pcap reader (set by tl__reader_open_buf,
+     * cleared by tl__reader_close): with no offline filter, tl_source_next
+     * takes its records directly instead of through ops->next. */
+    struct tl__reader *direct;
 
     tl_source_idle_fn idle_fn;  /* live: called on read timeouts */
     void *idle_ud;
@@ -161,6 +175,48 @@ static inline void tl__reader_release(tl__reader *r)
 {
     if (r->map_len && r->pos - r->dropped >= TL__MAP_WINDOW)
         tl__reader_drop_behind(r);
+}
+
+#define TL__PCAP_REC_HDR 16u
+
+static inline uint32_t tl__pcap_get32(const uint8_t *p, bool be)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);  /* one unaligned load, swapped when needed */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return be ? __builtin_bswap32(v) : v;
+#else
+    return be ? v : __builtin_bswap32(v);
+#endif
+}
+
+/* The next classic pcap record of an in-place reader (TL__RD_PCAP_BUF)
+ * when it is whole and within libpcap's limits; false at the end or on
+ * any problem, which tl__pcapbuf_next then reports. Inline because it is
+ * the whole per-record work of reading a file (tl_source_next's direct
+ * path); frame->n is left to the caller. */
+static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
+{
+    tl__reader_release(r);
+    size_t left = r->len - r->pos;
+    if (left < TL__PCAP_REC_HDR)
+        return false;
+    const uint8_t *h = r->buf + r->pos;
+    uint32_t caplen = tl__pcap_get32(h + 8, r->be);
+    if (caplen > TL__PCAP_MAX_CAPLEN || caplen > left - TL__PCAP_REC_HDR)
+        return false;
+    uint32_t frac = tl__pcap_get32(h + 4, r->be);
+    frame->data = h + TL__PCAP_REC_HDR;
+    /* Above the file's snap length: cut to it, as libpcap does. */
+    frame->caplen = caplen > r->snaplen ? r->snaplen : caplen;
+    frame->len = tl__pcap_get32(h + 12, r->be);
+    frame->ts.sec = tl__pcap_get32(h, r->be);
+    frame->ts.nsec = r->nano ? frac : frac * 1000u;
+    frame->linktype = r->linktype;
+    frame->offset = (int64_t)r->pos;
+    frame->file = r->name;
+    r->pos += TL__PCAP_REC_HDR + caplen;
+    return true;
 }
 
 /* Maps a regular file read-only for a sequential walk. 0 = mapped (*out,

@@ -269,6 +269,8 @@ int tl__reader_open_buf(tl__reader *r, tl_source *src, const uint8_t *buf,
     }
     r->kind = ng ? TL__RD_PCAPNG : TL__RD_PCAP_BUF;
     r->map_len = map_len;
+    if (src && r->kind == TL__RD_PCAP_BUF)
+        src->direct = r;
     return 0;
 }
 
@@ -327,6 +329,8 @@ void tl__reader_drop_behind(tl__reader *r)
 
 void tl__reader_close(tl__reader *r)
 {
+    if (r->src && r->src->direct == r)
+        r->src->direct = NULL;
     switch (r->kind) {
     case TL__RD_LIBPCAP:
         if (r->p)
