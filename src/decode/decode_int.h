@@ -47,23 +47,22 @@ typedef enum tl__l3 {
 
 #define TL__IPPROTO_TCP 6
 
-/* Fixed-size headers are copied out through the cursor in one bounds check
- * and their fields taken from the local copy at constant offsets: the same
- * safety as reading field by field, a fraction of the branches. Copies the
- * next n bytes into dst, or as many as were captured with the rest zeroed
- * (the cursor is then marked truncated); returns how many were captured. */
-static inline size_t tl__grab(tl_cursor *c, uint8_t *dst, size_t n)
+/* A fixed-size header is read through one bounds check and its fields
+ * taken at constant offsets: the same safety as reading field by field, a
+ * fraction of the branches. Returns the next n bytes in place and sets
+ * *got = n when they were all captured; otherwise copies what was captured
+ * into spare (n bytes) with the rest zeroed, marks the cursor truncated,
+ * sets *got to the count captured and returns spare. */
+size_t tl__grab_short(tl_cursor *c, uint8_t *spare, size_t n);
+
+static inline const uint8_t *tl__grab(tl_cursor *c, uint8_t *spare, size_t n, size_t *got)
 {
     if (tl_cur_has(c, n)) {
-        tl_rd_bytes(c, dst, n);
-        return n;
+        *got = n;
+        return tl_cur_take(c, n);
     }
-    size_t got = c->truncated ? 0 : tl_cur_remaining(c);
-    tl_cursor s = tl_cur_sub(c, got);
-    tl_rd_bytes(&s, dst, got);
-    for (size_t i = got; i < n; i++) dst[i] = 0;
-    c->truncated = true;
-    return got;
+    *got = tl__grab_short(c, spare, n);
+    return spare;
 }
 
 static inline uint16_t tl__be16(const uint8_t *p)
@@ -81,6 +80,12 @@ typedef struct tl__pseudo {
     bool verify;       /* caller asked and the IP length is trustworthy */
     uint32_t sum;      /* un-folded one's complement sum of the pseudo-header */
 } tl__pseudo;
+
+/* decode.c: the layer by layer walk tl_decode falls back to for frames
+ * other than the common layout; *pkt must be zeroed. Tests compare it
+ * with tl_decode. */
+tl_decode_result tl__decode_layers(int linktype, const uint8_t *data, uint32_t caplen,
+                                   bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason);
 
 /* decode_link.c: consume the link header of linktype, set *l3. */
 tl_decode_result tl__decode_link(int linktype, tl_cursor *c, tl_packet *pkt,

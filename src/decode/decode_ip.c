@@ -53,10 +53,10 @@ static bool ipv4_options_valid(tl_cursor o)
 static tl_decode_result ipv4(tl_cursor *c, bool verify, tl_packet *pkt,
                              tl_decode_reason *reason)
 {
-    tl_cursor start = *c;
     size_t captured = tl_cur_remaining(c);
-    uint8_t h[20];
-    size_t got = tl__grab(c, h, 20);
+    uint8_t spare[20];
+    size_t got;
+    const uint8_t *h = tl__grab(c, spare, 20, &got);
     pkt->ip_version = 4;
     uint32_t hlen = (uint32_t)(h[0] & 0x0fu) * 4;
     if (hlen < 20) return fail(reason, TL_DECODE_MALFORMED, TL_REASON_IPV4_IHL);
@@ -78,14 +78,16 @@ static tl_decode_result ipv4(tl_cursor *c, bool verify, tl_packet *pkt,
         return fail(reason, TL_DECODE_MALFORMED, TL_REASON_IPV4_TOTAL_LEN);
 
     /* From here on only the bytes the IP header claims (Ethernet pads
-     * short frames; the padding is not TCP). */
-    tl_cursor ipc = tl_cur_sub(&start, ip_len);
-    tl_cur_skip(&ipc, 20);
-    tl_cursor opts = tl_cur_sub(&ipc, hlen - 20);
-    if (tl_cur_remaining(&opts) < hlen - 20)
-        return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
-    if (hlen > 20 && !ipv4_options_valid(opts))
-        return fail(reason, TL_DECODE_MALFORMED, TL_REASON_IPV4_OPTIONS);
+     * short frames; the padding is not TCP). ip_len >= 20 here: total >=
+     * hlen, or captured >= got = 20. */
+    tl_cursor ipc = tl_cur_sub(c, ip_len - 20);
+    if (hlen > 20) {
+        tl_cursor opts = tl_cur_sub(&ipc, hlen - 20);
+        if (tl_cur_remaining(&opts) < hlen - 20)
+            return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
+        if (!ipv4_options_valid(opts))
+            return fail(reason, TL_DECODE_MALFORMED, TL_REASON_IPV4_OPTIONS);
+    }
 
     if (proto != TL__IPPROTO_TCP) return TL_DECODE_NOT_TCP;
     if (frag & 0x3fffu) return TL_DECODE_FRAGMENT; /* MF set or offset != 0 */
@@ -148,11 +150,12 @@ static void routing_final_dst(tl_cursor e, uint8_t final_dst[16])
 static tl_decode_result ipv6(tl_cursor *c, bool verify, tl_packet *pkt,
                              tl_decode_reason *reason)
 {
-    tl_cursor start = *c;
     size_t captured = tl_cur_remaining(c);
     pkt->ip_version = 6;
-    uint8_t h[40];
-    if (tl__grab(c, h, 40) < 40) return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
+    uint8_t spare[40];
+    size_t got;
+    const uint8_t *h = tl__grab(c, spare, 40, &got);
+    if (got < 40) return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
     uint32_t plen = tl__be16(h + 4);
     uint8_t nh = h[6];
     uint8_t hops = h[7];
@@ -177,8 +180,7 @@ static tl_decode_result ipv6(tl_cursor *c, bool verify, tl_packet *pkt,
 
     uint8_t final_dst[16];
     memcpy(final_dst, pkt->dst.bytes, 16);
-    tl_cursor ipc = tl_cur_sub(&start, ip_len);
-    tl_cur_skip(&ipc, 40);
+    tl_cursor ipc = tl_cur_sub(c, ip_len - 40);
     uint32_t off = 40;
     /* Each extension header is at least 8 bytes and must fit in ip_len,
      * so the walk ends. */
@@ -226,11 +228,10 @@ static tl_decode_result ipv6(tl_cursor *c, bool verify, tl_packet *pkt,
 tl_decode_result tl__decode_ip(tl__l3 l3, tl_cursor *c, bool verify_cksum,
                                tl_packet *pkt, tl_decode_reason *reason)
 {
-    tl_cursor peek = *c;
-    unsigned v = tl_rd_u8(&peek) >> 4;
-    if (peek.truncated) return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
-    if ((l3 == TL__L3_IPV4 && v != 4) || (l3 == TL__L3_IPV6 && v != 6) ||
-        (v != 4 && v != 6))
-        return fail(reason, TL_DECODE_MALFORMED, TL_REASON_IP_VERSION);
-    return v == 4 ? ipv4(c, verify_cksum, pkt, reason) : ipv6(c, verify_cksum, pkt, reason);
+    if (!tl_cur_has(c, 1)) return fail(reason, TL_DECODE_TRUNCATED, TL_REASON_IP_TRUNCATED);
+    /* The version nibble must agree with what the link layer announced. */
+    unsigned v = c->p[0] >> 4;
+    if (v == 4 && l3 != TL__L3_IPV6) return ipv4(c, verify_cksum, pkt, reason);
+    if (v == 6 && l3 != TL__L3_IPV4) return ipv6(c, verify_cksum, pkt, reason);
+    return fail(reason, TL_DECODE_MALFORMED, TL_REASON_IP_VERSION);
 }

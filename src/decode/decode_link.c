@@ -107,9 +107,14 @@ static tl_decode_result ethertype(uint16_t et, tl_cursor *c, tl_packet *pkt,
 static tl_decode_result ether(tl_cursor *c, tl_packet *pkt, tl__l3 *l3,
                               tl_decode_reason *reason)
 {
-    tl_cur_skip(c, 12); /* destination and source MAC */
-    uint16_t et = tl_rd_u16be(c);
-    if (c->truncated) return link_truncated(reason);
+    const uint8_t *h = tl_cur_take(c, 14); /* destination, source MAC, type */
+    if (h == NULL) return link_truncated(reason);
+    uint16_t et = (uint16_t)((h[12] << 8) | h[13]);
+    /* Untagged IP is nearly every frame: no walk through the encapsulations. */
+    if (et == TL__ETH_IPV4 || et == TL__ETH_IPV6) {
+        *l3 = et == TL__ETH_IPV4 ? TL__L3_IPV4 : TL__L3_IPV6;
+        return TL_DECODE_OK;
+    }
     return ethertype(et, c, pkt, l3, reason);
 }
 

@@ -98,13 +98,28 @@ static tl_decode_result fail(tl_decode_reason *reason, tl_decode_result res,
     return res;
 }
 
+/* NOP NOP TS is nearly every segment of a connection with timestamps:
+ * taken without the general walk (as Linux's tcp_parse_aligned_timestamp
+ * does). o covers exactly the option bytes; false = not that layout. */
+static bool aligned_timestamp(tl_cursor o, tl_tcp_options *out)
+{
+    if (tl_cur_remaining(&o) != 12) return false;
+    const uint8_t *ts = tl_cur_take(&o, 12);
+    if (ts == NULL || tl__be32(ts) != 0x0101080au) return false;
+    out->ts_val = tl__be32(ts + 4);
+    out->ts_ecr = tl__be32(ts + 8);
+    out->present = TL_OPT_TIMESTAMP;
+    return true;
+}
+
 tl_decode_result tl__decode_tcp(tl_cursor *c, uint32_t seg_len, const tl__pseudo *ph,
                                 tl_packet *pkt, tl_decode_reason *reason)
 {
     const uint8_t *seg = c->p;
     size_t cap = tl_cur_remaining(c); /* <= seg_len: the IP layer clamped c */
-    uint8_t h[20];
-    size_t got = tl__grab(c, h, 20);
+    uint8_t spare[20];
+    size_t got;
+    const uint8_t *h = tl__grab(c, spare, 20, &got);
     pkt->sport = tl__be16(h);
     pkt->dport = tl__be16(h + 2);
     pkt->seq = tl__be32(h + 4);
@@ -126,18 +141,8 @@ tl_decode_result tl__decode_tcp(tl_cursor *c, uint32_t seg_len, const tl__pseudo
 
     if (hlen > 20) {
         tl_cursor o = tl_cur_sub(c, hlen - 20);
-        /* NOP NOP TS is nearly every segment of a connection with
-         * timestamps: take it without the general walk (as Linux's
-         * tcp_parse_aligned_timestamp does). */
-        tl_cursor fast = o;
-        uint8_t ts[12];
-        if (hlen == 32 && tl__grab(&fast, ts, 12) == 12 && tl__be32(ts) == 0x0101080au) {
-            pkt->opt.ts_val = tl__be32(ts + 4);
-            pkt->opt.ts_ecr = tl__be32(ts + 8);
-            pkt->opt.present = TL_OPT_TIMESTAMP;
-        } else if (!parse_options(o, &pkt->opt)) {
+        if (!aligned_timestamp(o, &pkt->opt) && !parse_options(o, &pkt->opt))
             return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_OPTIONS);
-        }
     }
 
     pkt->payload_len = seg_len - hlen;

@@ -103,6 +103,16 @@ static inline bool tl_cur_skip(tl_cursor *c, size_t n)
     return true;
 }
 
+/* The next n bytes in place, or NULL (marking the cursor truncated) when
+ * fewer remain: one check for a whole fixed-size header, no copy. */
+static inline const uint8_t *tl_cur_take(tl_cursor *c, size_t n)
+{
+    if (!tl_cur_need(c, n)) return NULL;
+    const uint8_t *p = c->p;
+    c->p += n;
+    return p;
+}
+
 /* A sub-cursor over the next n bytes (or fewer, if fewer remain; then the
  * sub-cursor is exactly what was captured). The parent advances past them. */
 static inline tl_cursor tl_cur_sub(tl_cursor *c, size_t n)

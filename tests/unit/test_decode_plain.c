@@ -1,0 +1,174 @@
+/* test_decode_plain.c -- tl_decode's one-pass path for the common layout
+ * (decode.c decode_plain) against the layer by layer walk
+ * (tl__decode_layers): for every frame, the same result, reason and
+ * packet, byte for byte. Frames are the common layouts at every caplen,
+ * with every byte of the link, IP and TCP headers mutated in turn, so each
+ * condition that must send a frame to the walk is met at least once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "decode/decode_int.h"
+#include "test_decode_build.h"
+
+static unsigned compared;
+
+/* tl_decode and the walk agree on [data, data + caplen) of linktype. */
+static void same_as_walk(int linktype, const uint8_t *data, uint32_t caplen)
+{
+    tl_packet fast, walk;
+    tl_decode_reason rf = TL_REASON_COUNT, rw = TL_REASON_NONE;
+    tl_decode_result res_f = tl_decode(linktype, data, caplen, false, &fast, &rf);
+    memset(&walk, 0, sizeof walk);
+    tl_decode_result res_w = tl__decode_layers(linktype, data, caplen, false, &walk, &rw);
+    assert_int_equal(res_f, res_w);
+    assert_int_equal(rf, rw);
+    assert_memory_equal(&fast, &walk, sizeof fast);
+    compared++;
+}
+
+/* Every caplen, and every header byte (up to hdr bytes) set to each of
+ * its 256 values. */
+static void mutations(int linktype, const tb *t, size_t hdr)
+{
+    for (size_t n = 0; n <= t->n; n++) same_as_walk(linktype, t->b, (uint32_t)n);
+    for (size_t i = 0; i < hdr && i < t->n; i++) {
+        tb m = *t;
+        for (unsigned v = 0; v < 256; v++) {
+            m.b[i] = (uint8_t)v;
+            same_as_walk(linktype, m.b, (uint32_t)m.n);
+        }
+    }
+}
+
+static const uint8_t TS_OPTS[12] = {1, 1, 8, 10, 0, 0, 0x12, 0x34, 0xfe, 0xdc, 0xba, 0x98};
+
+static void tcp_with(tb *t, const uint8_t *opts, size_t optlen, size_t plen)
+{
+    uint8_t payload[64];
+    for (size_t i = 0; i < plen; i++) payload[i] = (uint8_t)('a' + i % 26);
+    tb_tcp(t, 40000, 443, 0x01020304u, 0xa0b0c0d0u, 0x18, 501, opts, optlen, payload, plen);
+}
+
+static void ipv4_layouts_match_the_walk(void **state)
+{
+    (void)state;
+    for (int ts = 0; ts <= 1; ts++) {
+        size_t optlen = ts ? sizeof TS_OPTS : 0;
+        for (size_t plen = 0; plen <= 9; plen += 9) {
+            tb t = {.n = 0};
+            tb_eth(&t, 0x0800);
+            tb_ipv4(&t, TB_V4_SRC, TB_V4_DST, 6, 20 + optlen + plen, NULL, 0);
+            tcp_with(&t, ts ? TS_OPTS : NULL, optlen, plen);
+            mutations(1, &t, 14 + 20 + 20 + optlen);
+            /* Ethernet pads short frames: bytes beyond the IP length. */
+            tb pad = t;
+            for (int i = 0; i < 6; i++) tb_u8(&pad, 0);
+            same_as_walk(1, pad.b, (uint32_t)pad.n);
+
+            tb raw = {.n = 0};
+            tb_ipv4(&raw, TB_V4_SRC, TB_V4_DST, 6, 20 + optlen + plen, NULL, 0);
+            tcp_with(&raw, ts ? TS_OPTS : NULL, optlen, plen);
+            for (size_t k = 0; k < 5; k++) {
+                static const int raws[] = {12, 101, 228, 229, 113};
+                mutations(raws[k], &raw, 20 + 20 + optlen);
+            }
+        }
+    }
+}
+
+static void ipv6_layouts_match_the_walk(void **state)
+{
+    (void)state;
+    for (int ts = 0; ts <= 1; ts++) {
+        size_t optlen = ts ? sizeof TS_OPTS : 0;
+        for (size_t plen = 0; plen <= 9; plen += 9) {
+            tb t = {.n = 0};
+            tb_eth(&t, 0x86dd);
+            tb_ipv6(&t, TB_V6_SRC, TB_V6_DST, 6, 20 + optlen + plen);
+            tcp_with(&t, ts ? TS_OPTS : NULL, optlen, plen);
+            mutations(1, &t, 14 + 40 + 20 + optlen);
+
+            tb raw = {.n = 0};
+            tb_ipv6(&raw, TB_V6_SRC, TB_V6_DST, 6, 20 + optlen + plen);
+            tcp_with(&raw, ts ? TS_OPTS : NULL, optlen, plen);
+            for (size_t k = 0; k < 4; k++) {
+                static const int raws[] = {12, 101, 228, 229};
+                mutations(raws[k], &raw, 40 + 20 + optlen);
+            }
+        }
+    }
+}
+
+/* Layouts the one pass leaves to the walk: still decoded the same. */
+static void other_layouts_match_the_walk(void **state)
+{
+    (void)state;
+    static const uint8_t mss_ts[20] = {2, 4, 5, 0xb4, 1, 1, 8, 10, 0, 0, 0, 1,
+                                       0, 0, 0, 0, 1, 3, 3, 7};
+    static const uint8_t ipopt[4] = {1, 1, 1, 0};
+    tb t = {.n = 0};
+    tb_eth(&t, 0x0800);
+    tb_ipv4(&t, TB_V4_SRC, TB_V4_DST, 6, 20 + sizeof mss_ts, NULL, 0);
+    tcp_with(&t, mss_ts, sizeof mss_ts, 0);
+    mutations(1, &t, 14 + 20 + 20 + sizeof mss_ts);
+
+    t.n = 0;
+    tb_eth(&t, 0x0800);
+    tb_ipv4(&t, TB_V4_SRC, TB_V4_DST, 6, 20, ipopt, sizeof ipopt);
+    tcp_with(&t, NULL, 0, 0);
+    mutations(1, &t, 14 + 24 + 20);
+
+    t.n = 0;
+    tb_eth(&t, 0x8100);
+    tb_u16(&t, 42);
+    tb_u16(&t, 0x0800);
+    tb_ipv4(&t, TB_V4_SRC, TB_V4_DST, 6, 20, NULL, 0);
+    tcp_with(&t, NULL, 0, 0);
+    mutations(1, &t, 18 + 20 + 20);
+
+    same_as_walk(1, NULL, 0);
+    assert_true(compared > 10000);
+}
+
+/* The one pass writes what the walk writes, and a packet reused for a
+ * frame that takes the walk is cleared of the one-pass packet before. */
+static void reused_packet_is_cleared_between_paths(void **state)
+{
+    (void)state;
+    tb ts = {.n = 0};
+    tb_eth(&ts, 0x86dd);
+    tb_ipv6(&ts, TB_V6_SRC, TB_V6_DST, 6, 20 + sizeof TS_OPTS);
+    tcp_with(&ts, TS_OPTS, sizeof TS_OPTS, 0);
+    tl_packet p, ref;
+    tl_decode_reason r;
+    assert_int_equal(tl_decode(1, ts.b, (uint32_t)ts.n, false, &p, &r), TL_DECODE_OK);
+    assert_int_equal(p.opt.present, TL_OPT_TIMESTAMP);
+    assert_int_equal(p.opt.ts_val, 0x1234u);
+    assert_int_equal(p.opt.ts_ecr, 0xfedcba98u);
+    assert_int_equal(p.ttl, 61);
+
+    tb udp = {.n = 0};
+    tb_eth(&udp, 0x0800);
+    tb_ipv4(&udp, TB_V4_SRC, TB_V4_DST, 17, 8, NULL, 0);
+    for (int i = 0; i < 8; i++) tb_u8(&udp, 0);
+    assert_int_equal(tl_decode(1, udp.b, (uint32_t)udp.n, false, &p, &r), TL_DECODE_NOT_TCP);
+    memset(&ref, 0, sizeof ref);
+    assert_int_equal(tl__decode_layers(1, udp.b, (uint32_t)udp.n, false, &ref, &r),
+                     TL_DECODE_NOT_TCP);
+    assert_memory_equal(&p, &ref, sizeof p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ipv4_layouts_match_the_walk),
+        cmocka_unit_test(ipv6_layouts_match_the_walk),
+        cmocka_unit_test(other_layouts_match_the_walk),
+        cmocka_unit_test(reused_packet_is_cleared_between_paths),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
