@@ -62,6 +62,7 @@ int tl__pcapbuf_open(tl__reader *r, char *errbuf)
         return 1;
     r->be = be;
     r->nano = m == MAGIC_NS;
+    r->frac_ns = r->nano ? 1 : 1000;
     /* libpcap's pcap_adjust_snapshot: 0 or too large means the maximum. */
     r->snaplen = snaplen == 0 || snaplen > TL__PCAP_MAX_CAPLEN ? TL__PCAP_MAX_CAPLEN : snaplen;
     r->linktype = tl__linktype_to_dlt(lt);
@@ -91,6 +92,7 @@ static int bad(tl__reader *r, tl_frame *frame, uint64_t packet_no, int err,
 
 int tl__pcapbuf_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf)
 {
+    tl__reader_release(r);
     if (tl__pcapbuf_take(r, frame)) {
         frame->n = 0;
         return 1;

@@ -130,9 +130,11 @@ typedef struct tl__reader {
     size_t len, pos;
     size_t map_len;    /* != 0: buf is our mmap of that many bytes */
     size_t dropped;    /* mapped bytes before this were given back */
+    size_t release_at; /* pos from which tl__reader_release gives pages back; SIZE_MAX unmapped */
     bool swap;         /* pcap: file byte order differs from ours */
     bool be;           /* pcap: file is big-endian */
     bool nano;
+    uint32_t frac_ns;  /* pcap: nanoseconds per unit of the fraction, 1 or 1000 */
     uint32_t snaplen;  /* pcap: libpcap's adjusted snapshot length */
 
     tl__ng *ng;        /* TL__RD_PCAPNG state */
@@ -173,7 +175,7 @@ void tl__reader_drop_behind(tl__reader *r);
 
 static inline void tl__reader_release(tl__reader *r)
 {
-    if (r->map_len && r->pos - r->dropped >= TL__MAP_WINDOW)
+    if (r->pos >= r->release_at)  /* pos - dropped >= TL__MAP_WINDOW, one compare */
         tl__reader_drop_behind(r);
 }
 
@@ -192,12 +194,15 @@ static inline uint32_t tl__pcap_get32(const uint8_t *p, bool be)
 
 /* The next classic pcap record of an in-place reader (TL__RD_PCAP_BUF)
  * when it is whole and within libpcap's limits; false at the end or on
- * any problem, which tl__pcapbuf_next then reports. Inline because it is
- * the whole per-record work of reading a file (tl_source_next's direct
- * path); frame->n is left to the caller. */
+ * any problem, which tl__pcapbuf_next then reports, and when mapped pages
+ * are due to be given back, which tl__pcapbuf_next does before taking the
+ * record: so this makes no call. Inline because it is the whole
+ * per-record work of reading a file (tl_source_next's direct path);
+ * frame->n is left to the caller. */
 static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
 {
-    tl__reader_release(r);
+    if (r->pos >= r->release_at)
+        return false;
     size_t left = r->len - r->pos;
     if (left < TL__PCAP_REC_HDR)
         return false;
@@ -211,7 +216,7 @@ static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
     frame->caplen = caplen > r->snaplen ? r->snaplen : caplen;
     frame->len = tl__pcap_get32(h + 12, r->be);
     frame->ts.sec = tl__pcap_get32(h, r->be);
-    frame->ts.nsec = r->nano ? frac : frac * 1000u;
+    frame->ts.nsec = frac * r->frac_ns;
     frame->linktype = r->linktype;
     frame->offset = (int64_t)r->pos;
     frame->file = r->name;

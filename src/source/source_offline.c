@@ -269,6 +269,7 @@ int tl__reader_open_buf(tl__reader *r, tl_source *src, const uint8_t *buf,
     }
     r->kind = ng ? TL__RD_PCAPNG : TL__RD_PCAP_BUF;
     r->map_len = map_len;
+    r->release_at = map_len ? TL__MAP_WINDOW : SIZE_MAX;
     if (src && r->kind == TL__RD_PCAP_BUF)
         src->direct = r;
     return 0;
@@ -325,6 +326,7 @@ void tl__reader_drop_behind(tl__reader *r)
                       MADV_DONTNEED);
         r->dropped = end;
     }
+    r->release_at = r->dropped + TL__MAP_WINDOW;
 }
 
 void tl__reader_close(tl__reader *r)
