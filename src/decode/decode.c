@@ -74,7 +74,8 @@ static void clear_packet(tl_packet *pkt)
  * else -- tags, options, offload or jumbo lengths, truncation, any
  * contradiction, checksum verification -- returns false before *pkt is
  * written, and the walk decides. Measured on h1m --conns: tl_decode with
- * its stages 315 -> ~100 instructions per frame. */
+ * its stages 342 -> 158 instructions per frame (141 in one pass for 96%
+ * of the frames, the walk for SYNs with their options). */
 static bool decode_plain(int linktype, const uint8_t *data, uint32_t caplen, tl_packet *pkt)
 {
     tl_cursor c = tl_cursor_make(data, caplen);

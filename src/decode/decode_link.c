@@ -109,13 +109,7 @@ static tl_decode_result ether(tl_cursor *c, tl_packet *pkt, tl__l3 *l3,
 {
     const uint8_t *h = tl_cur_take(c, 14); /* destination, source MAC, type */
     if (h == NULL) return link_truncated(reason);
-    uint16_t et = (uint16_t)((h[12] << 8) | h[13]);
-    /* Untagged IP is nearly every frame: no walk through the encapsulations. */
-    if (et == TL__ETH_IPV4 || et == TL__ETH_IPV6) {
-        *l3 = et == TL__ETH_IPV4 ? TL__L3_IPV4 : TL__L3_IPV6;
-        return TL_DECODE_OK;
-    }
-    return ethertype(et, c, pkt, l3, reason);
+    return ethertype(tl__be16(h + 12), c, pkt, l3, reason);
 }
 
 /* Linux cooked v1: packet type, ARPHRD, address length, 8 address bytes,

@@ -96,6 +96,23 @@ static void cursor_sub_cannot_read_past_its_end(void **state)
     assert_int_equal(tl_rd_u8(&c), 0x56);
 }
 
+static void cursor_take_gives_bytes_in_place_or_null(void **state)
+{
+    (void)state;
+    tl_cursor c = tl_cursor_make(bytes, sizeof bytes);
+    const uint8_t *p = tl_cur_take(&c, 4);
+    assert_ptr_equal(p, bytes); /* in place, not a copy */
+    assert_int_equal(tl_cur_remaining(&c), 3);
+    assert_null(tl_cur_take(&c, 4)); /* only 3 left */
+    assert_true(c.truncated);
+    assert_int_equal(tl_cur_remaining(&c), 3); /* did not move */
+    assert_null(tl_cur_take(&c, 1)); /* sticky */
+    c = tl_cursor_make(bytes, sizeof bytes);
+    assert_ptr_equal(tl_cur_take(&c, sizeof bytes), bytes);
+    assert_ptr_equal(tl_cur_take(&c, 0), bytes + sizeof bytes);
+    assert_false(c.truncated);
+}
+
 static void cursor_empty_buffer_reads_nothing(void **state)
 {
     (void)state;
@@ -115,6 +132,7 @@ int main(void)
         cmocka_unit_test(cursor_rd_bytes_zero_fills_when_short),
         cmocka_unit_test(cursor_sub_clamps_to_captured_bytes),
         cmocka_unit_test(cursor_sub_cannot_read_past_its_end),
+        cmocka_unit_test(cursor_take_gives_bytes_in_place_or_null),
         cmocka_unit_test(cursor_empty_buffer_reads_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

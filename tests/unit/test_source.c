@@ -334,6 +334,52 @@ static void filter_keeps_numbering_rejected_records(void **state)
     free(b.p);
 }
 
+/* Records are taken directly from a mapped pcap until a filter is set,
+ * then through the filter, then directly again once it is cleared: the
+ * numbering and offsets run on across the switches. */
+static void filter_set_and_cleared_between_records(void **state)
+{
+    (void)state;
+    bytes b = {0};
+    uint8_t fr[64];
+    static const struct { int proto; uint16_t dport; } rec[] = {
+        {17, 53}, {6, 80}, {17, 53}, {6, 80}, {17, 53}, {6, 443}};
+    pcap_header(&b, false, 1);
+    size_t off[6], at = 24;
+    for (uint32_t i = 0; i < 6; i++) {
+        size_t n = make_frame(fr, rec[i].proto, 40000, rec[i].dport);
+        pcap_rec(&b, 10 + i, 0, fr, (uint32_t)n, (uint32_t)n);
+        off[i] = at;
+        at += 16 + n;
+    }
+    tl_source *src = open_mem_ok(&b);
+    char err[TL_ERRBUF_SIZE] = "";
+    tl_frame f;
+    assert_int_equal(tl_source_next(src, &f, err), 1);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.offset, off[0]);
+    assert_int_equal(tl_source_set_filter(src, "tcp port 80", err), 0);
+    assert_int_equal(tl_source_next(src, &f, err), 1);
+    assert_int_equal(f.n, 2);
+    assert_int_equal(tl_source_next(src, &f, err), 1);
+    assert_int_equal(f.n, 4); /* 3 filtered out */
+    assert_int_equal(f.offset, off[3]);
+    assert_int_equal(tl_source_set_filter(src, NULL, err), 0);
+    assert_int_equal(tl_source_next(src, &f, err), 1);
+    assert_int_equal(f.n, 5);
+    assert_int_equal(f.offset, off[4]);
+    assert_int_equal(f.ts.sec, 14);
+    assert_int_equal(tl_source_next(src, &f, err), 1);
+    assert_int_equal(f.n, 6);
+    assert_int_equal(tl_source_next(src, &f, err), 0);
+    tl_source_stats st;
+    tl_source_stats_get(src, &st);
+    assert_int_equal(st.records, 6);
+    assert_int_equal(st.filtered, 1);
+    tl_source_free(src);
+    free(b.p);
+}
+
 static void bad_filter_returns_efilter_naming_the_filter(void **state)
 {
     (void)state;
@@ -698,6 +744,7 @@ int main(void)
         cmocka_unit_test(pcapng_absurd_block_length_is_an_error),
         cmocka_unit_test(garbage_and_empty_buffers_are_format_errors),
         cmocka_unit_test(filter_keeps_numbering_rejected_records),
+        cmocka_unit_test(filter_set_and_cleared_between_records),
         cmocka_unit_test(bad_filter_returns_efilter_naming_the_filter),
         cmocka_unit_test(several_files_are_one_timeline),
         cmocka_unit_test(missing_file_is_named_and_next_file_still_reads),
