@@ -99,17 +99,26 @@ int tl__pcapbuf_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *e
     }
     /* The end, or a record tl__pcapbuf_take would not hand out: say why. */
     size_t left = r->len - r->pos;
+    if (r->shrunk || (r->map_fd >= 0 && left && tl__map_shrunk_below(r, r->len)))
+        return bad(r, frame, packet_no, TL_EIO, errbuf,
+                   "the file shrank to %lld bytes while being read (truncated by another "
+                   "process?)", (long long)tl__map_size_now(r));
     if (left == 0)
         return 0;
     if (left < REC_HDR)
         return bad(r, frame, packet_no, TL_ETRUNC, errbuf,
                    "truncated record header (%zu of 16 bytes)", left);
-    uint32_t caplen = get32(r->buf + r->pos + 8, r->be);
+    const uint8_t *h = r->buf + r->pos;
+    uint32_t caplen = get32(h + 8, r->be);
     if (caplen > TL__PCAP_MAX_CAPLEN)
         return bad(r, frame, packet_no, TL_EFORMAT, errbuf,
                    "captured length %u larger than the maximum %u", caplen,
                    TL__PCAP_MAX_CAPLEN);
-    return bad(r, frame, packet_no, TL_ETRUNC, errbuf,
-               "truncated record (%u captured bytes, %zu in the file)", caplen,
-               left - REC_HDR);
+    if (caplen > left - REC_HDR)
+        return bad(r, frame, packet_no, TL_ETRUNC, errbuf,
+                   "truncated record (%u captured bytes, %zu in the file)", caplen,
+                   left - REC_HDR);
+    tl__pcapbuf_fill(r, frame, h, caplen);  /* a record of 0 bytes, in the file */
+    frame->n = 0;
+    return 1;
 }

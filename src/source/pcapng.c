@@ -403,6 +403,11 @@ int tl__ng_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf
         uint32_t len, type;
         uint64_t off;
         int rc = next_block(r, frame, packet_no, errbuf, &b, &len, &type, &off);
+        if (r->map_len && (r->shrunk || (rc < 0 && tl__map_shrunk_below(r, r->len)))) {
+            ng->dead = true;
+            return tl_err(errbuf, TL_EIO, "%s: the file shrank to %lld bytes while being read "
+                          "(truncated by another process?)", r->name, tl__map_size_now(r));
+        }
         if (rc <= 0) {
             ng->dead = true;
             return rc;

@@ -231,12 +231,17 @@ static int open_mapped(tl_source *src, file_priv *fp, file_input *in, char *errb
     const uint8_t *m;
     size_t len;
     int rc = tl__map_file(fd, &m, &len);
-    close(fd);  /* the mapping stays valid */
-    if (rc < 0)
+    if (rc < 0) {
+        close(fd);
         return tl_err(errbuf, TL_EIO, "%s: mmap: %s", in->name, strerror(-rc));
+    }
     rc = tl__reader_open_buf(&fp->rd, src, m, len, len, in->name, errbuf);
     if (rc != 0 && m)
         munmap((void *)(uintptr_t)m, len);
+    if (rc == 0 && len)
+        fp->rd.map_fd = fd;  /* kept to tell a shrinking file (map_guard.c) */
+    else
+        close(fd);
     return rc;
 }
 

@@ -129,6 +129,8 @@ typedef struct tl__reader {
     const uint8_t *buf;
     size_t len, pos;
     size_t map_len;    /* != 0: buf is our mmap of that many bytes */
+    int map_fd;        /* the mapped file, for its current size; -1 none */
+    volatile sig_atomic_t shrunk;  /* the file shrank under the mapping (map_guard.c) */
     size_t dropped;    /* mapped bytes before this were given back */
     size_t release_at; /* pos from which tl__reader_release gives pages back; SIZE_MAX unmapped */
     bool swap;         /* pcap: file byte order differs from ours */
@@ -192,24 +194,11 @@ static inline uint32_t tl__pcap_get32(const uint8_t *p, bool be)
 #endif
 }
 
-/* The next classic pcap record of an in-place reader (TL__RD_PCAP_BUF)
- * when it is whole and within libpcap's limits; false at the end or on
- * any problem, which tl__pcapbuf_next then reports, and when mapped pages
- * are due to be given back, which tl__pcapbuf_next does before taking the
- * record: so this makes no call. Inline because it is the whole
- * per-record work of reading a file (tl_source_next's direct path);
- * frame->n is left to the caller. */
-static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
+/* Fills frame from the record at r->pos (header checked by the caller)
+ * and steps over it; frame->n is left to the caller. */
+static inline void tl__pcapbuf_fill(tl__reader *r, tl_frame *frame, const uint8_t *h,
+                                    uint32_t caplen)
 {
-    if (r->pos >= r->release_at)
-        return false;
-    size_t left = r->len - r->pos;
-    if (left < TL__PCAP_REC_HDR)
-        return false;
-    const uint8_t *h = r->buf + r->pos;
-    uint32_t caplen = tl__pcap_get32(h + 8, r->be);
-    if (caplen > TL__PCAP_MAX_CAPLEN || caplen > left - TL__PCAP_REC_HDR)
-        return false;
     uint32_t frac = tl__pcap_get32(h + 4, r->be);
     frame->data = h + TL__PCAP_REC_HDR;
     /* Above the file's snap length: cut to it, as libpcap does. */
@@ -221,8 +210,40 @@ static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
     frame->offset = (int64_t)r->pos;
     frame->file = r->name;
     r->pos += TL__PCAP_REC_HDR + caplen;
+}
+
+/* The next classic pcap record of an in-place reader (TL__RD_PCAP_BUF)
+ * when it is whole and within libpcap's limits; false at the end or on
+ * any problem, which tl__pcapbuf_next then reports, and when mapped pages
+ * are due to be given back, which tl__pcapbuf_next does before taking the
+ * record: so this makes no call. Inline because it is the whole
+ * per-record work of reading a file (tl_source_next's direct path).
+ * A record of 0 captured bytes also goes to tl__pcapbuf_next: it is what
+ * the zeros of a file truncated under the mapping look like (map_guard.c). */
+static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
+{
+    if (r->pos >= r->release_at)
+        return false;
+    size_t left = r->len - r->pos;
+    if (left < TL__PCAP_REC_HDR)
+        return false;
+    const uint8_t *h = r->buf + r->pos;
+    uint32_t caplen = tl__pcap_get32(h + 8, r->be);
+    /* caplen - 1 wraps for 0: one compare for 0 and > the maximum */
+    if (caplen - 1u >= TL__PCAP_MAX_CAPLEN || caplen > left - TL__PCAP_REC_HDR)
+        return false;
+    tl__pcapbuf_fill(r, frame, h, caplen);
     return true;
 }
+
+/* SIGBUS from a mapped file that another process truncated: zero pages
+ * instead and r->shrunk set (map_guard.c). Add after mapping, remove
+ * before unmapping. */
+void tl__map_guard_add(tl__reader *r);
+void tl__map_guard_remove(tl__reader *r);
+/* The mapped file's size now (-1 unknown); whether it is below need bytes. */
+long long tl__map_size_now(const tl__reader *r);
+bool tl__map_shrunk_below(const tl__reader *r, size_t need);
 
 /* Maps a regular file read-only for a sequential walk. 0 = mapped (*out,
  * *len; an empty file gives *len 0 and *out NULL), < 0 errno-style error. */

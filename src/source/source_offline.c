@@ -269,6 +269,9 @@ int tl__reader_open_buf(tl__reader *r, tl_source *src, const uint8_t *buf,
     }
     r->kind = ng ? TL__RD_PCAPNG : TL__RD_PCAP_BUF;
     r->map_len = map_len;
+    r->map_fd = -1;
+    if (map_len)
+        tl__map_guard_add(r);
     r->release_at = map_len ? TL__MAP_WINDOW : SIZE_MAX;
     if (src && r->kind == TL__RD_PCAP_BUF)
         src->direct = r;
@@ -305,8 +308,8 @@ int tl__map_file(int fd, const uint8_t **out, size_t *len)
         return 0;
     if ((uint64_t)st.st_size > SIZE_MAX)
         return -EFBIG;
-    /* MAP_PRIVATE: a writer truncating the file under us can still raise
-     * SIGBUS, as it would for any mmap reader (tcpdump -r reads, we map). */
+    /* A writer truncating the file under us raises SIGBUS on the lost
+     * pages: map_guard.c turns that into an error. */
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED)
         return -errno;
@@ -346,7 +349,11 @@ void tl__reader_close(tl__reader *r)
     default:
         break;
     }
-    if (r->map_len)
+    if (r->map_len) {
+        tl__map_guard_remove(r);
         munmap((void *)(uintptr_t)r->buf, r->map_len);
+    }
+    if (r->map_fd >= 0 && r->map_len)
+        close(r->map_fd);
     memset(r, 0, sizeof(*r));
 }
