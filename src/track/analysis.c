@@ -46,27 +46,21 @@ static uint32_t last_window(const tl_analysis_dir *d)
     return (d->bits & TL_AD_WINDOW) ? d->window : UINT32_MAX;
 }
 
-/* Which flag becomes which event, in the order they are reported. The
- * zero-window-probe ACK has no event kind (tshark reports it, SPEC does not
- * list it) but still steers the analysis. */
-static const struct {
-    uint16_t bit;
-    tl_event_kind kind;
-} tl_analysis_kinds[] = {
-    {A_RETRANSMISSION, TL_EV_RETRANSMISSION},
-    {A_FAST_RETRANSMISSION, TL_EV_FAST_RETRANSMISSION},
-    {A_SPURIOUS_RETRANSMISSION, TL_EV_SPURIOUS_RETRANSMISSION},
-    {A_OUT_OF_ORDER, TL_EV_OUT_OF_ORDER},
-    {A_LOST_PACKET, TL_EV_PREVIOUS_SEGMENT_NOT_CAPTURED},
-    {A_ACK_LOST_PACKET, TL_EV_ACK_UNSEEN_SEGMENT},
-    {A_DUPLICATE_ACK, TL_EV_DUP_ACK},
-    {A_ZERO_WINDOW, TL_EV_ZERO_WINDOW},
-    {A_WINDOW_FULL, TL_EV_WINDOW_FULL},
-    {A_WINDOW_UPDATE, TL_EV_WINDOW_UPDATE},
-    {A_ZERO_WINDOW_PROBE, TL_EV_ZERO_WINDOW_PROBE},
-    {A_KEEP_ALIVE, TL_EV_KEEP_ALIVE},
-    {A_KEEP_ALIVE_ACK, TL_EV_KEEP_ALIVE_ACK},
+/* Which flag becomes which event, indexed by bit number: reporting the bits
+ * from low to high keeps tshark's order. The zero-window-probe ACK has no
+ * event kind (tshark reports it, SPEC does not list it) but still steers the
+ * analysis. */
+#define A_REPORTED ((uint16_t) ~A_ZERO_WINDOW_PROBE_ACK)
+static const uint8_t tl_analysis_kinds[] = {
+    TL_EV_RETRANSMISSION, TL_EV_FAST_RETRANSMISSION, TL_EV_SPURIOUS_RETRANSMISSION,
+    TL_EV_OUT_OF_ORDER, TL_EV_PREVIOUS_SEGMENT_NOT_CAPTURED, TL_EV_ACK_UNSEEN_SEGMENT,
+    TL_EV_DUP_ACK, TL_EV_ZERO_WINDOW, TL_EV_WINDOW_FULL, TL_EV_WINDOW_UPDATE,
+    TL_EV_ZERO_WINDOW_PROBE, TL_EV_COUNT /* A_ZERO_WINDOW_PROBE_ACK */,
+    TL_EV_KEEP_ALIVE, TL_EV_KEEP_ALIVE_ACK,
 };
+_Static_assert(sizeof tl_analysis_kinds == 14 && A_KEEP_ALIVE_ACK == 1u << 13,
+               "one kind per analysis bit");
+_Static_assert(TL_EV_COUNT <= UINT8_MAX, "kinds fit a byte");
 
 #define TL_FAST_RETRANS_NS 20000000ull   /* 20 ms after the last duplicate ACK */
 #define TL_OOO_DEFAULT_NS 3000000ull     /* out-of-order threshold without an RTT */
@@ -112,7 +106,7 @@ static void syn_seen_again(tl_analysis *a, int dir, const tl_packet *p)
  * Wireshark's "finished_fwd" label. */
 static uint16_t analyse_fwd(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
                             uint32_t seq, uint32_t ack, uint32_t seglen, uint8_t flags,
-                            uint32_t window, uint16_t *dupack_num)
+                            uint32_t window)
 {
     const uint8_t sfr = TL_TH_SYN | TL_TH_FIN | TL_TH_RST;
     uint16_t f = 0;
@@ -154,7 +148,6 @@ static uint16_t analyse_fwd(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
             fwd->dupacks = 1;
         else if (fwd->dupacks < INT16_MAX)
             fwd->dupacks++;
-        *dupack_num = (uint16_t)fwd->dupacks;
         f |= A_DUPLICATE_ACK;
     }
     return f;
@@ -215,18 +208,128 @@ static void window_scale(tl_analysis *a, int dir, const tl_packet *p, int win_sc
         fwd->win_scale = (int8_t)win_scale;
 }
 
-void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts,
-                         int win_scale, tl_track_out *out)
+/* One event per reported bit, from the lowest. A duplicate ACK carries its
+ * number: the sender's count, which nothing after analyse_fwd() changes. */
+__attribute__((noinline)) static void report(uint16_t f, int dir, const tl_analysis *a,
+                                             tl_track_out *out)
 {
-    dir = dir ? 1 : 0;
+    const tl_role by = dir == 0 ? TL_ROLE_CLIENT : TL_ROLE_SERVER;
+    for (unsigned m = f & A_REPORTED; m; m &= m - 1) {
+        tl_event_kind kind = (tl_event_kind)tl_analysis_kinds[__builtin_ctz(m)];
+        double v = kind == TL_EV_DUP_ACK ? (double)(uint16_t)a->d[dir].dupacks : NAN;
+        tl_track_out_event(out, kind, by, v);
+    }
+}
+
+/* ACKed unseen segment: this ACK covers data never seen going the other
+ * way. To report one loss once, maxseqtobeacked catches up with what was
+ * seen, or else the other side's duplicate-ACK count is parked at -1 until
+ * it sends a new ACK number (Wireshark 4.0's rule; plain '<' as there, not a
+ * wrapping comparison). Called when ack is past rev->maxseqtobeacked. */
+static uint16_t acked_unseen(tl_analysis_dir *rev)
+{
+    if (rev->maxseqtobeacked < rev->nextseq) {
+        rev->maxseqtobeacked = rev->nextseq;
+        return A_ACK_LOST_PACKET;
+    }
+    uint16_t f = rev->dupacks == 0 ? A_ACK_LOST_PACKET : 0;
+    rev->dupacks = -1;
+    return f;
+}
+
+/* A pure ACK repeating the sender's last ACK number at seq == nextseq, with
+ * a non-zero window, no SYN/FIN/RST: what analyse_fwd() finds for it. */
+static uint16_t same_ack_again(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
+                               uint32_t window)
+{
+    if (window != last_window(fwd))
+        return A_WINDOW_UPDATE;
+    if (rev->last_flags & A_KEEP_ALIVE)
+        return A_KEEP_ALIVE_ACK;
+    /* after an ACKed unseen segment the count restarts at 1 */
+    if (fwd->dupacks < 0)
+        fwd->dupacks = 1;
+    else if (fwd->dupacks < INT16_MAX)
+        fwd->dupacks++;
+    return A_DUPLICATE_ACK;
+}
+
+/* The common segment: an ACK without SYN/FIN/RST or a Window Scale option,
+ * starting exactly at the sender's nextseq, with a non-zero window while the
+ * receiver's is not zero, both relative bases known. For it most flags can
+ * not apply (zero window, lost segment, keep-alive, zero-window probe,
+ * retransmission, out-of-order, the SYN bookkeeping), so it takes the short
+ * path of next_in_order(); every other segment takes any_segment().
+ * A direction's nextseq is set only after its base, and its window only
+ * after its base, so those stand for the base bits. */
+static bool is_next_in_order(const tl_analysis_dir *fwd, const tl_analysis_dir *rev,
+                             const tl_packet *p)
+{
+    bool rev_ok = (rev->bits & TL_AD_WINDOW) ? rev->window != 0 : (rev->bits & TL_AD_BASE_SET);
+    return (p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST | TL_TH_ACK)) == TL_TH_ACK &&
+           p->seq == fwd->nextseq && p->seq != 0 && p->win != 0 && rev_ok &&
+           !(p->opt.present & TL_OPT_WSCALE);
+}
+
+/* any_segment() reduced to what is_next_in_order() leaves possible. */
+static void next_in_order(tl_analysis *a, int dir, const tl_packet *p, int64_t now,
+                          int win_scale, tl_track_out *out)
+{
+    tl_analysis_dir *fwd = &a->d[dir], *rev = &a->d[dir ^ 1];
+    const uint32_t seq = p->seq, ack = p->ack, seglen = p->payload_len;
+    uint16_t f = 0;
+
+    if (ack != fwd->lastack)
+        fwd->dupacks = 0;   /* finished_fwd: a new ACK number ends a run of duplicates */
+    else if (seglen == 0)
+        f = same_ack_again(fwd, rev, p->win);
+
+    if (seglen > 0) {
+        if (rev->win_scale != -1) {
+            int shift = (rev->bits & TL_AD_FIRST_ACK) || rev->win_scale < 0 ? 0 : rev->win_scale;
+            if (seq + seglen == rev->lastack + (last_window(rev) << shift))
+                f |= A_WINDOW_FULL;
+        }
+        if (rev->lastack && seq_le(seq + seglen, rev->lastack))
+            f |= A_SPURIOUS_RETRANSMISSION;
+        if (seq_gt(seq + seglen, seq)) {
+            fwd->nextseq = seq + seglen;
+            fwd->nextseq_ns = now;
+        }
+    }
+    if (rev->maxseqtobeacked && seq_gt(ack, rev->maxseqtobeacked))
+        f |= acked_unseen(rev);
+
+    if (seq == fwd->maxseqtobeacked || !fwd->maxseqtobeacked)
+        fwd->maxseqtobeacked = fwd->nextseq;
+
+    fwd->window = p->win;
+    fwd->lastack = ack;
+    fwd->lastack_ns = now;
+    fwd->last_flags = f;
+
+    /* dissect_tcp's bookkeeping after the analysis, for a plain ACK */
+    if (!(fwd->bits & TL_AD_WS_SET) && win_scale >= -2 && win_scale <= 14)
+        fwd->win_scale = (int8_t)win_scale;
+    fwd->bits = (uint8_t)((fwd->bits | TL_AD_WINDOW) & ~TL_AD_FIRST_ACK);
+    if (!a->first_rtt_ns && a->mru_syn_ns)
+        a->first_rtt_ns = now - a->mru_syn_ns;
+
+    if (f & A_REPORTED)
+        report(f, dir, a, out);
+}
+
+/* Any segment, following packet-tcp.c step by step. Kept out of line so
+ * the short path does not pay for its registers. */
+__attribute__((noinline)) static void any_segment(tl_analysis *a, int dir, const tl_packet *p,
+                                                  int64_t now, int win_scale, tl_track_out *out)
+{
     if (p->flags & TL_TH_SYN)
         syn_seen_again(a, dir, p);
 
     tl_analysis_dir *fwd = &a->d[dir], *rev = &a->d[!dir];
     const uint32_t seq = p->seq, ack = p->ack, seglen = p->payload_len, window = p->win;
     const uint8_t flags = p->flags;
-    const int64_t now = ts_ns(ts);
-    uint16_t dupack_num = 0;
 
     if (!(fwd->bits & TL_AD_BASE_SET)) {
         fwd->base_seq = (flags & TL_TH_SYN) ? seq : seq - 1;
@@ -237,27 +340,14 @@ void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts
         rev->bits |= TL_AD_BASE_SET;
     }
 
-    uint16_t f = analyse_fwd(fwd, rev, seq, ack, seglen, flags, window, &dupack_num);
+    uint16_t f = analyse_fwd(fwd, rev, seq, ack, seglen, flags, window);
 
     /* finished_fwd: a new ACK number ends a run of duplicates */
     if (ack != fwd->lastack)
         fwd->dupacks = 0;
 
-    /* ACKed unseen segment: this ACK covers data never seen going the other
-     * way. To report one loss once, maxseqtobeacked catches up with what was
-     * seen, or else the other side's duplicate-ACK count is parked at -1
-     * until it sends a new ACK number (Wireshark 4.0's rule; plain '<' as
-     * there, not a wrapping comparison). */
-    if (rev->maxseqtobeacked && seq_gt(ack, rev->maxseqtobeacked) && (flags & TL_TH_ACK)) {
-        if (rev->maxseqtobeacked < rev->nextseq) {
-            rev->maxseqtobeacked = rev->nextseq;
-            f |= A_ACK_LOST_PACKET;
-        } else {
-            if (rev->dupacks == 0)
-                f |= A_ACK_LOST_PACKET;
-            rev->dupacks = -1;
-        }
-    }
+    if (rev->maxseqtobeacked && seq_gt(ack, rev->maxseqtobeacked) && (flags & TL_TH_ACK))
+        f |= acked_unseen(rev);
 
     f |= analyse_retrans(a, fwd, rev, seq, seglen, flags, now, f);
 
@@ -287,12 +377,16 @@ void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts
             a->first_rtt_ns = now - a->mru_syn_ns;
         fwd->bits &= (uint8_t)~TL_AD_FIRST_ACK;
     }
+    if (f & A_REPORTED)
+        report(f, dir, a, out);
+}
 
-    const tl_role by = dir == 0 ? TL_ROLE_CLIENT : TL_ROLE_SERVER;
-    for (size_t i = 0; i < sizeof tl_analysis_kinds / sizeof tl_analysis_kinds[0]; i++) {
-        if (f & tl_analysis_kinds[i].bit) {
-            double v = tl_analysis_kinds[i].kind == TL_EV_DUP_ACK ? (double)dupack_num : NAN;
-            tl_track_out_event(out, tl_analysis_kinds[i].kind, by, v);
-        }
-    }
+void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts,
+                         int win_scale, tl_track_out *out)
+{
+    dir = dir ? 1 : 0;
+    if (is_next_in_order(&a->d[dir], &a->d[dir ^ 1], p))
+        next_in_order(a, dir, p, ts_ns(ts), win_scale, out);
+    else
+        any_segment(a, dir, p, ts_ns(ts), win_scale, out);
 }
