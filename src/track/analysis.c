@@ -38,6 +38,7 @@ enum {
     TL_AD_FIRST_ACK = 1u << 1,  /* sent a SYN, no pure ACK since: window unscaled */
     TL_AD_WS_SET = 1u << 2,     /* win_scale decided by a segment */
     TL_AD_WINDOW = 1u << 3,     /* window holds a value */
+    TL_AD_ZERO_WINDOW = 1u << 4, /* ... and it is 0 */
 };
 
 /* The last window as Wireshark keeps it: UINT32_MAX until one is seen. */
@@ -254,48 +255,50 @@ static uint16_t same_ack_again(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
     return A_DUPLICATE_ACK;
 }
 
-/* The common segment: an ACK without SYN/FIN/RST or a Window Scale option,
- * starting exactly at the sender's nextseq, with a non-zero window while the
- * receiver's is not zero, both relative bases known. For it most flags can
- * not apply (zero window, lost segment, keep-alive, zero-window probe,
- * retransmission, out-of-order, the SYN bookkeeping), so it takes the short
- * path of next_in_order(); every other segment takes any_segment().
- * A direction's nextseq is set only after its base, and its window only
- * after its base, so those stand for the base bits. */
+/* The common segment: an ACK (or FIN/ACK) without SYN/RST or a Window Scale
+ * option, starting exactly at the sender's nextseq, with a non-zero window
+ * while the receiver's is not zero, both relative bases known. For it most
+ * flags can not apply (zero window, lost segment, keep-alive, zero-window
+ * probe, retransmission, out-of-order, the SYN bookkeeping), so it takes the
+ * short path of next_in_order(); every other segment takes any_segment().
+ * A direction's nextseq and window are set only after its base, so they
+ * stand for the base bits. */
 static bool is_next_in_order(const tl_analysis_dir *fwd, const tl_analysis_dir *rev,
                              const tl_packet *p)
 {
-    bool rev_ok = (rev->bits & TL_AD_WINDOW) ? rev->window != 0 : (rev->bits & TL_AD_BASE_SET);
-    return (p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST | TL_TH_ACK)) == TL_TH_ACK &&
-           p->seq == fwd->nextseq && p->seq != 0 && p->win != 0 && rev_ok &&
+    return (p->flags & (TL_TH_SYN | TL_TH_RST | TL_TH_ACK)) == TL_TH_ACK &&
+           p->seq == fwd->nextseq && p->seq != 0 && p->win != 0 &&
+           (rev->bits & (TL_AD_BASE_SET | TL_AD_ZERO_WINDOW)) == TL_AD_BASE_SET &&
            !(p->opt.present & TL_OPT_WSCALE);
 }
 
-/* any_segment() reduced to what is_next_in_order() leaves possible. */
+/* any_segment() reduced to what is_next_in_order() leaves possible. A FIN
+ * rules out the window flags and takes one sequence number. */
 static void next_in_order(tl_analysis *a, int dir, const tl_packet *p, int64_t now,
                           int win_scale, tl_track_out *out)
 {
     tl_analysis_dir *fwd = &a->d[dir], *rev = &a->d[dir ^ 1];
     const uint32_t seq = p->seq, ack = p->ack, seglen = p->payload_len;
+    const uint32_t fin = (p->flags & TL_TH_FIN) ? 1 : 0;
     uint16_t f = 0;
 
     if (ack != fwd->lastack)
         fwd->dupacks = 0;   /* finished_fwd: a new ACK number ends a run of duplicates */
-    else if (seglen == 0)
+    else if (seglen == 0 && !fin)
         f = same_ack_again(fwd, rev, p->win);
 
     if (seglen > 0) {
-        if (rev->win_scale != -1) {
+        if (rev->win_scale != -1 && !fin) {
             int shift = (rev->bits & TL_AD_FIRST_ACK) || rev->win_scale < 0 ? 0 : rev->win_scale;
             if (seq + seglen == rev->lastack + (last_window(rev) << shift))
                 f |= A_WINDOW_FULL;
         }
         if (rev->lastack && seq_le(seq + seglen, rev->lastack))
             f |= A_SPURIOUS_RETRANSMISSION;
-        if (seq_gt(seq + seglen, seq)) {
-            fwd->nextseq = seq + seglen;
-            fwd->nextseq_ns = now;
-        }
+    }
+    if (seq_gt(seq + seglen + fin, seq)) {
+        fwd->nextseq = seq + seglen + fin;
+        fwd->nextseq_ns = now;
     }
     if (rev->maxseqtobeacked && seq_gt(ack, rev->maxseqtobeacked))
         f |= acked_unseen(rev);
@@ -308,10 +311,11 @@ static void next_in_order(tl_analysis *a, int dir, const tl_packet *p, int64_t n
     fwd->lastack_ns = now;
     fwd->last_flags = f;
 
-    /* dissect_tcp's bookkeeping after the analysis, for a plain ACK */
+    /* dissect_tcp's bookkeeping after the analysis, for a segment with ACK
+     * and without SYN */
     if (!(fwd->bits & TL_AD_WS_SET) && win_scale >= -2 && win_scale <= 14)
         fwd->win_scale = (int8_t)win_scale;
-    fwd->bits = (uint8_t)((fwd->bits | TL_AD_WINDOW) & ~TL_AD_FIRST_ACK);
+    fwd->bits = (uint8_t)((fwd->bits | TL_AD_WINDOW) & ~(TL_AD_ZERO_WINDOW | TL_AD_FIRST_ACK));
     if (!a->first_rtt_ns && a->mru_syn_ns)
         a->first_rtt_ns = now - a->mru_syn_ns;
 
@@ -361,7 +365,9 @@ __attribute__((noinline)) static void any_segment(tl_analysis *a, int dir, const
         fwd->maxseqtobeacked = fwd->nextseq;
 
     fwd->window = (uint16_t)window;
-    fwd->bits |= TL_AD_WINDOW;
+    fwd->bits = (uint8_t)((fwd->bits | TL_AD_WINDOW) & ~TL_AD_ZERO_WINDOW);
+    if (window == 0)
+        fwd->bits |= TL_AD_ZERO_WINDOW;
     fwd->lastack = ack;
     fwd->lastack_ns = now;
     fwd->last_flags = f;

@@ -366,6 +366,77 @@ static void new_isn_on_syn_starts_afresh(void **st)
     assert_int_equal(o.n_events, 0);
 }
 
+/* In-order segments (seq at the sender's next expected) take the module's
+ * short path; each flag that can still apply to them must still come. */
+static void in_order_segments_keep_their_flags(void **st)
+{
+    (void)st;
+    tl_analysis a;
+    open_conn(&a, CISN, SISN);
+    tl_track_out o = seg(&a, C, CISN + 1, SISN + 1, TL_TH_ACK, 1000, 100, 30);
+    assert_int_equal(o.n_events, 0);
+    /* the server ACKs 100 bytes more than the client sent */
+    o = seg(&a, S, SISN + 1, CISN + 201, TL_TH_ACK, 1000, 0, 31);
+    assert_int_equal(count(&o, TL_EV_ACK_UNSEEN_SEGMENT), 1);
+    /* in order, yet below what the server ACKed: spurious */
+    o = seg(&a, C, CISN + 101, SISN + 1, TL_TH_ACK, 1000, 100, 32);
+    assert_int_equal(count(&o, TL_EV_SPURIOUS_RETRANSMISSION), 1);
+    assert_int_equal(o.n_events, 1);
+    /* the same ACK and window again: duplicate ACK number 1 (after the
+     * ACKed unseen segment), then 2 */
+    o = seg(&a, S, SISN + 1, CISN + 201, TL_TH_ACK, 1000, 0, 33);
+    assert_true(value_of(&o, TL_EV_DUP_ACK) == 1.0);
+    o = seg(&a, S, SISN + 1, CISN + 201, TL_TH_ACK, 1000, 0, 34);
+    assert_true(value_of(&o, TL_EV_DUP_ACK) == 2.0);
+    /* the same ACK with a new window: a window update, no duplicate */
+    o = seg(&a, S, SISN + 1, CISN + 201, TL_TH_ACK, 2000, 0, 35);
+    assert_int_equal(count(&o, TL_EV_WINDOW_UPDATE), 1);
+    assert_int_equal(o.n_events, 1);
+    /* a FIN in order takes one sequence number: its ACK flags nothing, its
+     * copy is a retransmission */
+    o = seg(&a, C, CISN + 201, SISN + 1, TL_TH_ACK | TL_TH_FIN, 1000, 0, 40);
+    assert_int_equal(o.n_events, 0);
+    o = seg(&a, S, SISN + 1, CISN + 202, TL_TH_ACK, 2000, 0, 41);
+    assert_int_equal(o.n_events, 0);
+    o = seg(&a, C, CISN + 201, SISN + 1, TL_TH_ACK | TL_TH_FIN, 1000, 0, 400);
+    assert_int_equal(count(&o, TL_EV_RETRANSMISSION), 1);
+    assert_int_equal(o.n_events, 1);
+}
+
+/* One byte at next expected is a zero-window probe only while the
+ * receiver's last window is 0; once it reopens the byte is plain data. */
+static void in_order_byte_is_a_probe_only_at_zero_window(void **st)
+{
+    (void)st;
+    tl_analysis a;
+    open_conn(&a, CISN, SISN);
+    tl_track_out o = seg(&a, S, SISN + 1, CISN + 1, TL_TH_ACK, 0, 0, 30);
+    assert_int_equal(count(&o, TL_EV_ZERO_WINDOW), 1);
+    o = seg(&a, C, CISN + 1, SISN + 1, TL_TH_ACK, 1000, 1, 31);
+    assert_int_equal(count(&o, TL_EV_ZERO_WINDOW_PROBE), 1);
+    o = seg(&a, S, SISN + 1, CISN + 1, TL_TH_ACK, 1000, 0, 32);
+    assert_int_equal(count(&o, TL_EV_WINDOW_UPDATE), 1);
+    o = seg(&a, C, CISN + 1, SISN + 1, TL_TH_ACK, 1000, 1, 33);
+    assert_int_equal(o.n_events, 0);
+}
+
+/* A segment ending exactly at 2^32 leaves next expected at 0, which
+ * Wireshark reads as "none yet": the following segment is taken as new. */
+static void next_expected_of_zero_means_none_yet(void **st)
+{
+    (void)st;
+    tl_analysis a;
+    open_conn(&a, 0xFFFFFF00u, SISN);
+    tl_track_out o = seg(&a, C, 0xFFFFFF01u, SISN + 1, TL_TH_ACK, 1000, 0xFF, 30);
+    assert_int_equal(o.n_events, 0);
+    o = seg(&a, C, 0, SISN + 1, TL_TH_ACK, 1000, 100, 31);
+    assert_int_equal(o.n_events, 0);
+    o = seg(&a, C, 100, SISN + 1, TL_TH_ACK, 1000, 100, 32);
+    assert_int_equal(o.n_events, 0);
+    o = seg(&a, C, 0, SISN + 1, TL_TH_ACK, 1000, 100, 500);
+    assert_int_equal(count(&o, TL_EV_RETRANSMISSION), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +457,9 @@ int main(void)
         cmocka_unit_test(ack_unseen_segment),
         cmocka_unit_test(seq_wraparound),
         cmocka_unit_test(new_isn_on_syn_starts_afresh),
+        cmocka_unit_test(in_order_segments_keep_their_flags),
+        cmocka_unit_test(in_order_byte_is_a_probe_only_at_zero_window),
+        cmocka_unit_test(next_expected_of_zero_means_none_yet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
