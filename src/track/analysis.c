@@ -188,10 +188,9 @@ static uint16_t analyse_retrans(const tl_analysis *a, const tl_analysis_dir *fwd
 
 /* Wireshark's window-scale bookkeeping: the option's shift (at most 14,
  * RFC 7323 section 2.3) and, on SYNs, verify_tcp_window_scaling(). */
-static void window_scale(tl_analysis *a, int dir, const tl_packet *p, int win_scale)
+static void window_scale(tl_analysis_dir *fwd, tl_analysis_dir *rev, const tl_packet *p,
+                         int win_scale)
 {
-    tl_analysis_dir *fwd = &a->d[dir], *rev = &a->d[!dir];
-
     if (p->opt.present & TL_OPT_WSCALE) {
         fwd->win_scale = (int8_t)(p->opt.wscale > 14 ? 14 : p->opt.wscale);
         fwd->bits |= TL_AD_WS_SET;
@@ -330,7 +329,7 @@ __attribute__((noinline)) static void any_segment(tl_analysis *a, int dir, const
     if (p->flags & TL_TH_SYN)
         syn_seen_again(a, dir, p);
 
-    tl_analysis_dir *fwd = &a->d[dir], *rev = &a->d[!dir];
+    tl_analysis_dir *fwd = dir ? &a->d[1] : &a->d[0], *rev = dir ? &a->d[0] : &a->d[1];
     const uint32_t seq = p->seq, ack = p->ack, seglen = p->payload_len, window = p->win;
     const uint8_t flags = p->flags;
 
@@ -372,7 +371,7 @@ __attribute__((noinline)) static void any_segment(tl_analysis *a, int dir, const
     fwd->last_flags = f;
 
     /* The rest of dissect_tcp's bookkeeping happens after the analysis. */
-    window_scale(a, dir, p, win_scale);
+    window_scale(fwd, rev, p, win_scale);
     if ((flags & (TL_TH_SYN | TL_TH_ACK)) == TL_TH_SYN)
         a->mru_syn_ns = now;
     if (flags & TL_TH_SYN)
