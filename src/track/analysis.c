@@ -210,13 +210,13 @@ static void window_scale(tl_analysis_dir *fwd, tl_analysis_dir *rev, const tl_pa
 
 /* One event per reported bit, from the lowest. A duplicate ACK carries its
  * number: the sender's count, which nothing after analyse_fwd() changes. */
-__attribute__((noinline)) static void report(uint16_t f, int dir, const tl_analysis *a,
+__attribute__((noinline)) static void report(uint16_t f, int dir, int16_t dupacks,
                                              tl_track_out *out)
 {
     const tl_role by = dir == 0 ? TL_ROLE_CLIENT : TL_ROLE_SERVER;
     for (unsigned m = f & A_REPORTED; m; m &= m - 1) {
         tl_event_kind kind = (tl_event_kind)tl_analysis_kinds[__builtin_ctz(m)];
-        double v = kind == TL_EV_DUP_ACK ? (double)(uint16_t)a->d[dir].dupacks : NAN;
+        double v = kind == TL_EV_DUP_ACK ? (double)(uint16_t)dupacks : NAN;
         tl_track_out_event(out, kind, by, v);
     }
 }
@@ -280,6 +280,14 @@ static void next_in_order(tl_analysis *a, int dir, tl_analysis_dir *fwd, tl_anal
     const uint32_t fin = (p->flags & TL_TH_FIN) ? 1 : 0;
     uint16_t f = 0;
 
+    /* dissect_tcp's bookkeeping after the analysis, done first as the
+     * analysis of this segment reads neither the RTT nor the sender's own
+     * window scale */
+    if (!a->first_rtt_ns && a->mru_syn_ns)
+        a->first_rtt_ns = now - a->mru_syn_ns;
+    if (!(fwd->bits & TL_AD_WS_SET) && win_scale >= -2 && win_scale <= 14)
+        fwd->win_scale = (int8_t)win_scale;
+
     if (ack != fwd->lastack)
         fwd->dupacks = 0;   /* finished_fwd: a new ACK number ends a run of duplicates */
     else if (seglen == 0 && !fin)
@@ -308,17 +316,10 @@ static void next_in_order(tl_analysis *a, int dir, tl_analysis_dir *fwd, tl_anal
     fwd->lastack = ack;
     fwd->lastack_ns = now;
     fwd->last_flags = f;
-
-    /* dissect_tcp's bookkeeping after the analysis, for a segment with ACK
-     * and without SYN */
-    if (!(fwd->bits & TL_AD_WS_SET) && win_scale >= -2 && win_scale <= 14)
-        fwd->win_scale = (int8_t)win_scale;
     fwd->bits = (uint8_t)((fwd->bits | TL_AD_WINDOW) & ~(TL_AD_ZERO_WINDOW | TL_AD_FIRST_ACK));
-    if (!a->first_rtt_ns && a->mru_syn_ns)
-        a->first_rtt_ns = now - a->mru_syn_ns;
 
     if (f & A_REPORTED)
-        report(f, dir, a, out);
+        report(f, dir, fwd->dupacks, out);
 }
 
 /* Any segment, following packet-tcp.c step by step. Kept out of line so
@@ -382,7 +383,7 @@ __attribute__((noinline)) static void any_segment(tl_analysis *a, int dir, const
         fwd->bits &= (uint8_t)~TL_AD_FIRST_ACK;
     }
     if (f & A_REPORTED)
-        report(f, dir, a, out);
+        report(f, dir, fwd->dupacks, out);
 }
 
 void tl_analysis_segment(tl_analysis *a, int dir, const tl_packet *p, tl_time ts,
