@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "track/analysis.h"
+#include "track/seq.h"
 
 /* Analysis bits of one segment (Wireshark's TCP_A_*). */
 enum {
@@ -66,11 +67,6 @@ _Static_assert(TL_EV_COUNT <= UINT8_MAX, "kinds fit a byte");
 #define TL_FAST_RETRANS_NS 20000000ull   /* 20 ms after the last duplicate ACK */
 #define TL_OOO_DEFAULT_NS 3000000ull     /* out-of-order threshold without an RTT */
 
-/* RFC 9293 section 3.4: compare modulo 2^32. */
-static bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-static bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-
 static int64_t ts_ns(tl_time t)
 {
     return t.sec * 1000000000 + (int64_t)t.nsec;
@@ -118,7 +114,7 @@ static uint16_t analyse_fwd(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
     if (window == 0 && !(flags & sfr))
         f |= A_ZERO_WINDOW;
 
-    if (fwd->nextseq && seq_gt(seq, fwd->nextseq) && !(flags & TL_TH_RST))
+    if (fwd->nextseq && tl_seq_gt(seq, fwd->nextseq) && !(flags & TL_TH_RST))
         f |= A_LOST_PACKET;
 
     if (seglen <= 1 && seq == fwd->nextseq - 1 && !(flags & sfr))
@@ -163,12 +159,12 @@ static uint16_t analyse_retrans(const tl_analysis *a, const tl_analysis_dir *fwd
     if (!(seglen > 0 || (flags & (TL_TH_SYN | TL_TH_FIN))) || (f & A_KEEP_ALIVE))
         return 0;
 
-    bool not_advanced = fwd->nextseq && seq_lt(seq, fwd->nextseq);
+    bool not_advanced = fwd->nextseq && tl_seq_lt(seq, fwd->nextseq);
     /* more than a byte starting one below nextseq: new data after a probe */
     if (seglen > 1 && fwd->nextseq - 1 == seq)
         not_advanced = false;
 
-    if (seglen > 0 && rev->lastack && seq_le(seq + seglen, rev->lastack))
+    if (seglen > 0 && rev->lastack && tl_seq_leq(seq + seglen, rev->lastack))
         return A_SPURIOUS_RETRANSMISSION;
 
     /* Unsigned like Wireshark's: a time going backwards is "long ago". */
@@ -299,14 +295,14 @@ static void next_in_order(tl_analysis *a, int dir, tl_analysis_dir *fwd, tl_anal
             if (seq + seglen == rev->lastack + (last_window(rev) << shift))
                 f |= A_WINDOW_FULL;
         }
-        if (rev->lastack && seq_le(seq + seglen, rev->lastack))
+        if (rev->lastack && tl_seq_leq(seq + seglen, rev->lastack))
             f |= A_SPURIOUS_RETRANSMISSION;
     }
-    if (seq_gt(seq + seglen + fin, seq)) {
+    if (tl_seq_gt(seq + seglen + fin, seq)) {
         fwd->nextseq = seq + seglen + fin;
         fwd->nextseq_ns = now;
     }
-    if (rev->maxseqtobeacked && seq_gt(ack, rev->maxseqtobeacked))
+    if (rev->maxseqtobeacked && tl_seq_gt(ack, rev->maxseqtobeacked))
         f |= acked_unseen(rev);
 
     if (seq == fwd->maxseqtobeacked || !fwd->maxseqtobeacked)
@@ -349,14 +345,14 @@ __attribute__((noinline)) static void any_segment(tl_analysis *a, int dir, const
     if (ack != fwd->lastack)
         fwd->dupacks = 0;
 
-    if (rev->maxseqtobeacked && seq_gt(ack, rev->maxseqtobeacked) && (flags & TL_TH_ACK))
+    if (rev->maxseqtobeacked && tl_seq_gt(ack, rev->maxseqtobeacked) && (flags & TL_TH_ACK))
         f |= acked_unseen(rev);
 
     f |= analyse_retrans(a, fwd, rev, seq, seglen, flags, now, f);
 
     /* Remember the highest nextseq; a zero-window probe does not advance it. */
     uint32_t nextseq = seq + seglen + ((flags & (TL_TH_SYN | TL_TH_FIN)) ? 1 : 0);
-    if ((seq_gt(nextseq, fwd->nextseq) || !fwd->nextseq) && !(f & A_ZERO_WINDOW_PROBE)) {
+    if ((tl_seq_gt(nextseq, fwd->nextseq) || !fwd->nextseq) && !(f & A_ZERO_WINDOW_PROBE)) {
         fwd->nextseq = nextseq;
         fwd->nextseq_ns = now;
     }
