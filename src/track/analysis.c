@@ -39,7 +39,7 @@ enum {
     TL_AD_FIRST_ACK = 1u << 1,  /* sent a SYN, no pure ACK since: window unscaled */
     TL_AD_WS_SET = 1u << 2,     /* win_scale decided by a segment */
     TL_AD_WINDOW = 1u << 3,     /* window holds a value */
-    TL_AD_ZERO_WINDOW = 1u << 4, /* ... and it is 0 */
+    TL_AD_ZERO_WINDOW = 1u << 4, /* ... and it is 0: one test for the short path */
 };
 
 /* The last window as Wireshark keeps it: UINT32_MAX until one is seen. */
@@ -256,8 +256,8 @@ static uint16_t same_ack_again(tl_analysis_dir *fwd, const tl_analysis_dir *rev,
  * flags can not apply (zero window, lost segment, keep-alive, zero-window
  * probe, retransmission, out-of-order, the SYN bookkeeping), so it takes the
  * short path of next_in_order(); every other segment takes any_segment().
- * A direction's nextseq and window are set only after its base, so they
- * stand for the base bits. */
+ * A sender's nextseq is set only after its base, so nextseq != 0 stands for
+ * its base bit. */
 static bool is_next_in_order(const tl_analysis_dir *fwd, const tl_analysis_dir *rev,
                              const tl_packet *p)
 {
