@@ -25,8 +25,6 @@
 #define ZK_SYN_TIMEOUT 5.0          /* tcp_SYN_timeout: first expire check */
 #define ZK_SESSION_TIMER 6.0        /* tcp_session_timer: later expire checks */
 #define ZK_LINGER 5.0               /* tcp_connection_linger */
-#define ZK_HANDSHAKE_IDLE 60.0      /* udp_inactivity_timeout, used until established */
-#define ZK_TCP_IDLE 300.0           /* tcp_inactivity_timeout */
 
 /* Once-only history masks (TCP_Endpoint::HistoryMasks); responder's << 16. */
 enum {
@@ -101,20 +99,24 @@ static bool check_history(tl_zeek *z, const tl_zeek_ep *e, uint32_t mask, char u
     return true;
 }
 
-/* Connection::ScaledHistoryEntry: letter at the 1st, 10th, 100th... event. */
-static void scaled_history(tl_zeek *z, tl_zeek_ep *e, int which)
+/* The thresholds 1, 10, ... as Zeek's uint32 multiplication makes them
+ * (10^10 wraps to 1410065408, whose next wraps below it: the count then
+ * restarts); kept as an index: 12 bytes less per endpoint. */
+static const uint32_t sc_thresh[11] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u,
+                                       10000000u, 100000000u, 1000000000u, 1410065408u};
+
+static void scaled_letter(tl_zeek *z, tl_zeek_ep *e, int which)
 {
-    /* The thresholds 1, 10, ... as Zeek's uint32 multiplication makes them
-     * (10^10 wraps to 1410065408, whose next wraps below it: the count then
-     * restarts); kept as an index: 12 bytes less per endpoint. */
-    static const uint32_t thresh[11] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u,
-                                        10000000u, 100000000u, 1000000000u, 1410065408u};
     uint8_t k = e->sc_level[which];
-    if (++e->sc_cnt[which] == thresh[k]) {
-        add_history(z, role_letter(ep_is_orig(z, e), sc_letter[which]));
-        if (k == 10) e->sc_cnt[which] = 0;
-        else e->sc_level[which] = (uint8_t)(k + 1);
-    }
+    add_history(z, role_letter(ep_is_orig(z, e), sc_letter[which]));
+    if (k == 10) e->sc_cnt[which] = 0;
+    else e->sc_level[which] = (uint8_t)(k + 1);
+}
+
+/* Connection::ScaledHistoryEntry: letter at the 1st, 10th, 100th... event. */
+static inline void scaled_history(tl_zeek *z, tl_zeek_ep *e, int which)
+{
+    if (++e->sc_cnt[which] == sc_thresh[e->sc_level[which]]) scaled_letter(z, e, which);
 }
 
 /* Connection::FlipRoles after the first packet. */
@@ -137,7 +139,7 @@ static inline uint64_t full_seq(uint32_t seq, uint32_t wraps)
 
 /* get_relative_seq(): cur relative to the endpoint's start, accounting for
  * wraps of the 32-bit space; *underflow when it lies before the start. */
-static uint64_t relative_seq(const tl_zeek_ep *e, uint32_t cur, uint32_t last, uint32_t wraps,
+static inline uint64_t relative_seq(const tl_zeek_ep *e, uint32_t cur, uint32_t last, uint32_t wraps,
                              bool *underflow)
 {
     int32_t d = seq_delta(cur, last);
@@ -198,6 +200,34 @@ static uint64_t ep_size(const tl_zeek_ep *e, const tl_zeek_ep *peer)
 }
 
 /* ---- endpoint state ----------------------------------------------------- */
+
+/* The earliest pending timer, for tl_zeek_expired's one compare. Timers
+ * are set only by segment_full and expired_full, which call this last. */
+static void update_next_timer(tl_zeek *z)
+{
+    int64_t t = z->expire_at;
+    if (z->closed_timer && z->delete_at < t) t = z->delete_at;
+    if (z->attempt_timer && z->attempt_at < t) t = z->attempt_at;
+    z->next_timer = t;
+}
+
+/* Which sides' segments tl_zeek_segment's fast path may take (bit 1 <<
+ * slot): sides seen before, neither inactive nor reset, with a peer already
+ * numbered, while z->last still moves. All of these change only in
+ * segment_full, which calls this last. */
+static void update_fast_sides(tl_zeek *z)
+{
+    uint8_t m = 0;
+    bool both_closed = z->ep[0].did_close && z->ep[1].did_close;
+    for (int s = 0; s < 2; s++) {
+        const tl_zeek_ep *e = &z->ep[s], *peer = &z->ep[s ^ 1];
+        uint8_t seen = s == orig_slot(z) ? 1 : 2;
+        if ((z->first_seen & seen) && e->state != TL_ZK_INACTIVE && e->state != TL_ZK_RESET &&
+            peer->state != TL_ZK_INACTIVE && !both_closed)
+            m |= (uint8_t)(1u << s);
+    }
+    z->fast_sides = m;
+}
 
 static inline bool is_handshake(uint8_t s)
 {
@@ -434,7 +464,7 @@ static inline bool is_clean(const tl_zeek_ep *e)
 
 /* A hole of len bytes: 'G' and missed_bytes only while both sides are
  * established or closing cleanly (other states give false gaps). */
-static void gap(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t len)
+static inline void gap(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t len)
 {
     if (is_clean(e) && is_clean(peer)) {
         scaled_history(z, e, TL_ZK_SC_GAP);
@@ -511,6 +541,31 @@ static void data_sent(tl_zeek *z, tl_zeek_ep *e, uint64_t seq, uint64_t len)
     e->n_blocks++;
 }
 
+/* The holes below the held blocks that lie under an ack of seq. */
+static void gaps_below_blocks(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t seq)
+{
+    for (uint8_t i = 0; i < e->n_blocks; i++) {
+        tl_zeek_block b = blocks_of(z, e)[i];
+        if (b.seq < e->reassem) continue;
+        if (b.seq >= seq) break;
+        gap(z, e, peer, b.seq - e->reassem);
+        e->reassem = b.seq;
+        pull_blocks(z, e);
+        i = (uint8_t)-1;  /* the list changed: rescan */
+    }
+}
+
+/* Drops the held blocks wholly acknowledged (below seq). */
+static void trim_blocks(tl_zeek *z, tl_zeek_ep *e, uint64_t seq)
+{
+    tl_zeek_block *b = blocks_of(z, e);
+    uint8_t k = 0;
+    for (uint8_t i = 0; i < e->n_blocks; i++)
+        if (b[i].upper > seq) b[k++] = b[i];
+    e->n_blocks = k;
+    if (!k) drop_blocks(z, e);
+}
+
 /* The peer acknowledged e's data up to rel_ack (AckReceived/TrimToSeq):
  * whatever was never seen below it is a content gap. */
 static void ack_received(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t seq)
@@ -520,27 +575,13 @@ static void ack_received(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t s
     if (seq > e->reassem) {
         /* A partial connection's first octets are not reported. */
         if (!(seq <= 2 && z->is_partial)) {
-            for (uint8_t i = 0; i < e->n_blocks; i++) {
-                tl_zeek_block b = blocks_of(z, e)[i];
-                if (b.seq < e->reassem) continue;
-                if (b.seq >= seq) break;
-                gap(z, e, peer, b.seq - e->reassem);
-                e->reassem = b.seq;
-                pull_blocks(z, e);
-                i = (uint8_t)-1;  /* the list changed: rescan */
-            }
+            if (e->n_blocks) gaps_below_blocks(z, e, peer, seq);
             if (seq > e->reassem) gap(z, e, peer, seq - e->reassem);
         }
         if (seq > e->reassem) e->reassem = seq;
     }
     e->trim = seq;
-    if (!e->n_blocks) return;
-    tl_zeek_block *b = blocks_of(z, e);
-    uint8_t k = 0;
-    for (uint8_t i = 0; i < e->n_blocks; i++)
-        if (b[i].upper > seq) b[k++] = b[i];
-    e->n_blocks = k;
-    if (!k) drop_blocks(z, e);
+    if (e->n_blocks) trim_blocks(z, e, seq);
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -551,7 +592,7 @@ void tl_zeek_init(tl_zeek *z)
     for (int i = 0; i < 2; i++) {
         z->ep[i].reassem = z->ep[i].trim = 1;
     }
-    z->expire_at = INT64_MAX;
+    z->expire_at = z->next_timer = INT64_MAX;
 }
 
 void tl_zeek_release(tl_zeek *z)
@@ -601,7 +642,10 @@ void tl_zeek_bad_checksum(tl_zeek *z, bool is_orig)
     scaled_history(z, &z->ep[is_orig ? 0 : 1], TL_ZK_SC_CHK);
 }
 
-void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
+/* Every segment the fast path of tl_zeek_segment does not take: Zeek's
+ * rules in full. Not inlined there: its registers and stack would be set
+ * up for every packet. */
+__attribute__((noinline)) static void segment_full(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
 {
     tl_zeek_ep *e = &z->ep[is_orig ? 0 : 1];
     tl_zeek_ep *peer = &z->ep[is_orig ? 1 : 0];
@@ -690,6 +734,77 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
     tl_zeek_ep *cnt = was_orig ? orig_ep(z) : resp_ep(z);
     cnt->pkts++;
     cnt->ip_bytes += p->ip_len;
+    update_next_timer(z);
+    update_fast_sides(z);
+}
+
+/* The common segment, as segment_full would handle it: an ACK without SYN,
+ * FIN or RST from a side in update_fast_sides while no out-of-order data is
+ * held, that adds no letter but the first 'D' or 'A' and a gap's 'G', and
+ * leaves no hole below the data it carries. Everything is checked before
+ * anything changes, so that any other segment goes to segment_full whole
+ * (measured on h1m --conns: 322 -> 205 Ir/packet, fast and full paths). */
+void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
+{
+    int slot = is_orig ? 0 : 1;
+    if ((p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST | TL_TH_ACK)) != TL_TH_ACK ||
+        !(z->fast_sides & (1u << slot)) || p->win == 0 || z->blocks)
+        goto full;  /* a SYN, FIN or RST, a side in transition, 'W', held blocks */
+    tl_zeek_ep *e = &z->ep[slot], *peer = &z->ep[slot ^ 1];
+    uint32_t len = p->payload_len;
+    uint32_t mask = (len ? HIST_DATA : HIST_ACK) << (slot == orig_slot(z) ? 0 : 16);
+    bool first_letter = !(z->hist_seen & mask);  /* the first 'D' or 'A' */
+    uint32_t seq_end = p->seq + len;
+    bool advances = seq_delta(seq_end, e->last_seq) > 0;
+    if (!advances && len > 0) goto full;  /* a retransmission: 'T' */
+
+    /* The acknowledgment of the peer's data (ack_received). */
+    bool ack_underflow = false;
+    uint64_t rel_ack = relative_seq(peer, p->ack, peer->ack_seq, peer->ack_wraps, &ack_underflow);
+    if (ack_underflow) rel_ack = 0;
+    if (peer->fin_seen && rel_ack >= peer->fin_seq) rel_ack = peer->fin_seq - 1;
+    bool trims = rel_ack > peer->trim;
+    bool hole = trims && rel_ack > peer->reassem && !(rel_ack <= 2 && z->is_partial) &&
+                is_clean(peer) && is_clean(e);
+
+    /* The payload's place in the stream (data_sent), before last_seq moves. */
+    bool deliver = false;  /* new in-order octets up to upper */
+    uint64_t upper = 0;
+    if (len > 0 && p->payload_caplen >= len) {
+        bool underflow = false;
+        uint64_t lo = relative_seq(e, p->seq, e->last_seq, e->seq_wraps, &underflow);
+        upper = lo + len;
+        uint64_t acked = full_seq(e->ack_seq, e->ack_wraps) - (uint64_t)e->start_seq;
+        if (lo < acked) lo = acked;
+        if (lo < e->trim) lo = e->trim;
+        deliver = !underflow && upper > lo;
+        if (deliver && lo > e->reassem) goto full;  /* above a hole: held */
+    }
+
+    /* Nothing rare: the changes, in segment_full's order. */
+    z->last = tl__time_off(z->start, ts);
+    z->hist_seen |= mask;
+    if (!ack_underflow) {
+        int32_t d = seq_delta(p->ack, peer->ack_seq);
+        if (d > 0 && !(p->ack == 0 && d > ZK_TOO_LARGE_SEQ_DELTA)) update_ack_seq_raw(peer, p->ack);
+    }
+    if (advances) update_last_seq_raw(e, seq_end);
+    if (trims) {
+        if (rel_ack > peer->reassem) {
+            if (hole) peer->missed += rel_ack - peer->reassem;
+            peer->reassem = rel_ack;
+        }
+        peer->trim = rel_ack;
+    }
+    if (deliver && upper > e->reassem) e->reassem = upper;
+    e->pkts++;
+    e->ip_bytes += p->ip_len;
+    /* The letters last, in Zeek's order: the only ones this path adds. */
+    if (first_letter) add_history(z, role_letter(slot == orig_slot(z), len ? 'D' : 'A'));
+    if (hole) scaled_history(z, peer, TL_ZK_SC_GAP);
+    return;
+full:
+    segment_full(z, is_orig, p, ts);
 }
 
 bool tl_zeek_is_new_conn(const tl_zeek *z, bool is_orig, const tl_packet *p)
@@ -712,11 +827,10 @@ bool tl_zeek_is_new_conn(const tl_zeek *z, bool is_orig, const tl_packet *p)
     return true;
 }
 
-bool tl_zeek_expired(tl_zeek *z, tl_time now)
+bool tl__zeek_expired_full(tl_zeek *z, int64_t t_now)
 {
     if (!z->have_time) return false;
     const tl_zeek_ep *o = orig_ep(z), *r = resp_ep(z);
-    int64_t t_now = tl__time_off(z->start, now);
     if (z->closed_timer && t_now >= z->delete_at) return true;
     if (z->attempt_timer && t_now >= z->attempt_at) {
         if ((o->state == TL_ZK_SYN_SENT || o->state == TL_ZK_SYN_ACK_SENT) &&
@@ -727,7 +841,7 @@ bool tl_zeek_expired(tl_zeek *z, tl_time now)
     /* Idle: compared in nanoseconds, the same verdict as the double of
      * tl__time_diff() for these whole-second limits (its rounding is far
      * below the 1 ns step near them), without rebuilding the times. */
-    int64_t idle = z->idle_long ? (int64_t)ZK_TCP_IDLE * 1000000000 : (int64_t)ZK_HANDSHAKE_IDLE * 1000000000;
+    int64_t idle = z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS;
     if ((int64_t)((uint64_t)t_now - (uint64_t)z->last) >= idle) return true;
     /* ExpireTimer: every tcp_session_timer, a connection idle for longer
      * than tcp_connection_linger goes if it is closed, reset or half-open.
@@ -748,8 +862,10 @@ bool tl_zeek_expired(tl_zeek *z, tl_time now)
         double late = tdiff(z, z->expire_at, t_now);
         z->expire_at = tadd(z->expire_at, ZK_SESSION_TIMER * ((double)(int64_t)(late / ZK_SESSION_TIMER) + 1));
     }
+    update_next_timer(z);
     return false;
 }
+
 
 /* History matches /^\^?S[^HAFGIQ]*R.* /: the originator's SYN then its RST
  * with nothing from the originator in between but data and repeats. */

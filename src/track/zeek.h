@@ -26,6 +26,12 @@
 
 #include "tcplens/packet.h"
 #include "tcplens/sink.h"
+#include "util/time_inline.h"
+
+/* Zeek's idle timeouts in nanoseconds: udp_inactivity_timeout, which
+ * applies until the handshake is over, and tcp_inactivity_timeout. */
+#define TL_ZK_HANDSHAKE_IDLE_NS (60 * 1000000000LL)
+#define TL_ZK_TCP_IDLE_NS (300 * 1000000000LL)
 
 /* Zeek's endpoint states (TCP_Endpoint.h), in Zeek's order. */
 typedef enum tl_zeek_state {
@@ -79,9 +85,11 @@ typedef struct tl_zeek {
     /* nanoseconds after start (exact; INT64_MAX: no expire check pending) */
     int64_t last;                /* Zeek's last_time */
     int64_t delete_at, attempt_at, expire_at;
+    int64_t next_timer;          /* the earliest of the pending ones above */
     uint32_t hist_seen;          /* Zeek's once-only history mask (resp << 16) */
     uint8_t hist_len;
     uint8_t first_seen;          /* 1 orig, 2 resp: first packet seen (Zeek's roles) */
+    uint8_t fast_sides;          /* 1 << slot: tl_zeek_segment's fast path applies */
     bool swapped : 1;            /* Zeek flipped roles after the first packet */
     bool is_partial : 1;         /* a side's first packet was not its SYN */
     bool idle_long : 1;          /* handshake over: tcp_inactivity_timeout applies */
@@ -129,7 +137,17 @@ bool tl_zeek_is_new_conn(const tl_zeek *z, bool is_orig, const tl_packet *p);
  * unanswered SYN, 1 min idle during the handshake, 5 min idle after, and the
  * periodic expire check of half-closed connections). Advances the periodic
  * timer, hence not const. Call before tl_zeek_is_new_conn. */
-bool tl_zeek_expired(tl_zeek *z, tl_time now);
+bool tl__zeek_expired_full(tl_zeek *z, int64_t t_now);  /* the idle or due case */
+static inline bool tl_zeek_expired(tl_zeek *z, tl_time now)
+{
+    /* Inline for nearly every packet: not idle, before every pending timer
+     * (measured: 48 -> 19 Ir/packet). Without a time yet, last is 0 while
+     * now is a capture time: the idle test sends it on. */
+    int64_t t_now = tl__time_off(z->start, now);
+    int64_t idle = z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS;
+    if ((int64_t)((uint64_t)t_now - (uint64_t)z->last) < idle && t_now < z->next_timer) return false;
+    return tl__zeek_expired_full(z, t_now);
+}
 
 /* Zeek's conn_state code for the current endpoint states ("SF", "S0", ...). */
 const char *tl_zeek_conn_state(const tl_zeek *z);
