@@ -350,6 +350,93 @@ static void bytes_counted_by_sequence_space_not_payload_sum(void **st)
     assert_string_equal(r.history, "ShADTaG");
 }
 
+/* ACKs of responder data the capture never saw: each hole is a content gap,
+ * 'g' at the 1st and 10th (Zeek's scaled history), all of it missed_bytes,
+ * and the bytes still count by sequence space. */
+static void gaps_in_unseen_data_give_g_at_first_and_tenth(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    for (uint32_t k = 1; k <= 11; k++) {
+        tl_packet a = seg(true, A, CLI_ISN + 1, SRV_ISN + 1 + 100 * k, 0);
+        feed(&c, &a);
+    }
+    tl_packet ps[] = {
+        seg(true, F | A, CLI_ISN + 1, SRV_ISN + 1101, 0),
+        seg(false, F | A, SRV_ISN + 1101, CLI_ISN + 2, 0),
+        seg(true, A, CLI_ISN + 2, SRV_ISN + 1102, 0),
+    };
+    for (size_t i = 0; i < 3; i++) feed(&c, &ps[i]);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "SF");
+    assert_string_equal(r.history, "ShAggFf");
+    assert_int_equal(r.orig_bytes, 0);
+    assert_int_equal(r.resp_bytes, 1100);
+    assert_int_equal(r.missed_bytes, 1100);
+    assert_int_equal(r.orig_pkts, 15);
+    assert_int_equal(r.resp_pkts, 2);
+}
+
+/* Data above a hole is held, and delivered once the hole fills: no gap. The
+ * late segment does not advance the highest sequence number, which Zeek
+ * counts as a retransmission ('T'). */
+static void held_data_filled_later_is_no_gap_but_T(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet ps[] = {
+        seg(true, P | A, CLI_ISN + 1, SRV_ISN + 1, 100),
+        seg(true, P | A, CLI_ISN + 201, SRV_ISN + 1, 100),
+        seg(true, P | A, CLI_ISN + 101, SRV_ISN + 1, 100),
+        seg(false, A, SRV_ISN + 1, CLI_ISN + 301, 0),
+    };
+    for (size_t i = 0; i < 4; i++) feed(&c, &ps[i]);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "S1");
+    assert_string_equal(r.history, "ShADTa");
+    assert_int_equal(r.orig_bytes, 300);
+    assert_int_equal(r.missed_bytes, 0);
+    tl_zeek_release(&c.z);
+}
+
+/* Over 4 GiB from an ISN just below 2^32: the sequence numbers wrap twice
+ * and the byte count stays exact (conn.log sizes are 64-bit). */
+static void bytes_exact_above_4_gib_across_sequence_wraps(void **st)
+{
+    (void)st;
+    const uint32_t isn = 0xffff0000u, len = 60000, n = 80000;  /* 4.8 GB */
+    conn c = {0};
+    tl_packet hs[] = {
+        seg(true, S, isn, 0, 0),
+        seg(false, S | A, SRV_ISN, isn + 1, 0),
+        seg(true, A, isn + 1, SRV_ISN + 1, 0),
+    };
+    for (size_t i = 0; i < 3; i++) feed(&c, &hs[i]);
+    uint32_t seq = isn + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        tl_packet d = seg(true, P | A, seq, SRV_ISN + 1, len);
+        seq += len;  /* modulo 2^32 */
+        tl_packet a = seg(false, A, SRV_ISN + 1, seq, 0);
+        feed(&c, &d);
+        feed(&c, &a);
+    }
+    tl_packet fin[] = {
+        seg(true, F | A, seq, SRV_ISN + 1, 0),
+        seg(false, F | A, SRV_ISN + 1, seq + 1, 0),
+        seg(true, A, seq + 1, SRV_ISN + 2, 0),
+    };
+    for (size_t i = 0; i < 3; i++) feed(&c, &fin[i]);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "SF");
+    assert_string_equal(r.history, "ShADaFf");
+    assert_int_equal(r.orig_bytes, (uint64_t)n * len);
+    assert_int_equal(r.resp_bytes, 0);
+    assert_int_equal(r.missed_bytes, 0);
+    assert_int_equal(r.orig_pkts, 3 + n + 1);
+}
+
 static void retransmission_sets_T_once_then_at_ten(void **st)
 {
     (void)st;
@@ -523,6 +610,9 @@ int main(void)
         cmocka_unit_test(midstream_flip_only_from_likely_server_port),
         cmocka_unit_test(bytes_counted_by_sequence_space_not_payload_sum),
         cmocka_unit_test(retransmission_sets_T_once_then_at_ten),
+        cmocka_unit_test(gaps_in_unseen_data_give_g_at_first_and_tenth),
+        cmocka_unit_test(held_data_filled_later_is_no_gap_but_T),
+        cmocka_unit_test(bytes_exact_above_4_gib_across_sequence_wraps),
         cmocka_unit_test(zero_window_sets_w_unless_rst),
         cmocka_unit_test(fin_rst_together_is_I_syn_fin_is_Q),
         cmocka_unit_test(bad_checksum_adds_C_without_counting),
