@@ -779,7 +779,6 @@ static bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, bool zeek_
     /* Nothing rare left: the changes. */
     uint32_t mask = (len ? HIST_DATA : HIST_ACK) << (zeek_orig ? 0 : 16);
     bool first_letter = !(z->hist_seen & mask);  /* the first 'D' or 'A' */
-    z->hist_seen |= mask;
     if (advances) update_last_seq_raw(e, seq_end);
     if (deliver && upper > e->reassem) e->reassem = upper;
     e->pkts++;
@@ -807,7 +806,10 @@ static bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, bool zeek_
         peer->trim = rel_ack;
     }
     /* The letters last, in Zeek's order: the only ones this path adds. */
-    if (first_letter) add_history(z, role_letter(zeek_orig, len ? 'D' : 'A'));
+    if (first_letter) {
+        z->hist_seen |= mask;
+        add_history(z, role_letter(zeek_orig, len ? 'D' : 'A'));
+    }
     if (gap) scaled_history(z, peer, TL_ZK_SC_GAP);
     return true;
 }

@@ -148,8 +148,8 @@ bool tl__zeek_expired_full(tl_zeek *z, int64_t t_now);  /* the idle or due case 
 static inline bool tl_zeek_expired(tl_zeek *z, tl_time now)
 {
     /* Inline for nearly every packet: not idle, before every pending timer
-     * (measured: 48 -> 17 Ir/packet). Without a time yet, last is 0 while
-     * now is a capture time: the idle test sends it on. */
+     * (measured: 48 -> 17 Ir/packet). Without a time yet, both ways say
+     * false, as Zeek would. */
     int64_t t_now = tl__time_off(z->start, now);
     int64_t idle = z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS;
     if ((int64_t)((uint64_t)t_now - (uint64_t)z->last) < idle && t_now < z->next_timer) return false;
