@@ -43,7 +43,7 @@ typedef struct tl_endpoint {
 
 typedef struct tl_fsm {
     tl_endpoint ep[2];         /* [0] client, [1] server */
-    uint32_t nseg;             /* segments seen */
+    bool started;              /* a segment was seen */
     uint8_t opened;            /* tl_open_kind */
     uint8_t closed;            /* tl_close_kind decided; TL_CLOSE_OPEN until then */
     uint8_t closed_by;         /* tl_role: first FIN's or the RST's sender */
@@ -67,8 +67,18 @@ void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
  * any state; may append the close event that was still pending. */
 void tl_fsm_finish(tl_fsm *f, tl_track_out *out);
 
+static inline bool tl__fsm_is_done(uint8_t state)
+{
+    return state == TL_ST_CLOSED || state == TL_ST_TIME_WAIT;
+}
+
 /* True when the connection is over (both endpoints CLOSED or TIME-WAIT, or
- * reset, or refused): a new SYN on the 4-tuple starts a new connection. */
-bool tl_fsm_is_finished(const tl_fsm *f);
+ * reset, or refused): a new SYN on the 4-tuple starts a new connection.
+ * Inline: the tracker asks after every segment. */
+static inline bool tl_fsm_is_finished(const tl_fsm *f)
+{
+    if (f->closed == TL_CLOSE_RST_ABORT || f->closed == TL_CLOSE_REFUSED) return true;
+    return tl__fsm_is_done(f->ep[0].state) && tl__fsm_is_done(f->ep[1].state);
+}
 
 #endif

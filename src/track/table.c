@@ -3,25 +3,6 @@
 
 #include "track/table.h"
 
-uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
-{
-    uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
-    const uint8_t *parts[2] = {k->a, k->b};
-    for (int i = 0; i < 2; i++) {
-        uint64_t w0, w1;
-        memcpy(&w0, parts[i], 8);
-        memcpy(&w1, parts[i] + 8, 8);
-        h = (h ^ w0) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-        h = (h ^ w1) * 0x94d049bb133111ebull;
-        h ^= h >> 29;
-    }
-    h ^= ((uint64_t)k->pa << 32) | ((uint64_t)k->pb << 8) | k->family;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    return h;
-}
-
 int tl_table_init(tl_table *t, uint32_t initial, uint64_t seed, tl_table_key_fn key_of,
                   void *ctx)
 {
