@@ -93,15 +93,17 @@ static inline int tl_conn_key_make(tl_conn_key *k, const tl_packet *p)
     return swap;
 }
 
-/* Word by word without early exits: keys found by their hash tag are
- * nearly always equal, so every word is compared anyway. */
+/* Ports and family first (they differ more often than addresses), then
+ * the addresses word by word: one word each for IPv4, whose other bytes
+ * are zero in every key. */
 static inline bool tl_conn_key_equal(const tl_conn_key *x, const tl_conn_key *y)
 {
-    uint64_t d = (tl__key_word(x->a) ^ tl__key_word(y->a)) |
-                 (tl__key_word(x->a + 8) ^ tl__key_word(y->a + 8)) |
-                 (tl__key_word(x->b) ^ tl__key_word(y->b)) |
-                 (tl__key_word(x->b + 8) ^ tl__key_word(y->b + 8));
-    return (d | (tl__key_ports(x) ^ tl__key_ports(y)) | (uint8_t)(x->family ^ y->family)) == 0;
+    if (tl__key_ports(x) != tl__key_ports(y) || x->family != y->family) return false;
+    uint64_t d = (tl__key_word(x->a) ^ tl__key_word(y->a)) | (tl__key_word(x->b) ^ tl__key_word(y->b));
+    if (x->family != 4)
+        d |= (tl__key_word(x->a + 8) ^ tl__key_word(y->a + 8)) |
+             (tl__key_word(x->b + 8) ^ tl__key_word(y->b + 8));
+    return d == 0;
 }
 
 /* High and low halves of the 128-bit product, folded. */

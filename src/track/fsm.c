@@ -412,30 +412,42 @@ static void on_rst(ctx *c)
 
 /* ---- bookkeeping -------------------------------------------------------- */
 
+/* The sender's highest sequence number sent and ACK number sent. */
+static inline void advance_seq(tl_endpoint *e, uint32_t end)
+{
+    if (!e->seq_known || tl_seq_gt(end, e->snd_nxt)) e->snd_nxt = end;
+    e->seq_known = true;
+}
+
+static inline void advance_ack(tl_endpoint *e, uint32_t ackno)
+{
+    if (!e->ack_known || tl_seq_gt(ackno, e->last_ack)) e->last_ack = ackno;
+    e->ack_known = true;
+}
+
 /* What the sender has now sent and acknowledged; half_close once the FIN's
  * sender acknowledges data that came after its FIN (it still reads, as
- * after shutdown(SHUT_WR); a closed socket would answer with an RST).
- * Arguments rather than a ctx: the short path of tl_fsm_segment builds none. */
-static inline void account(tl_fsm *f, tl_endpoint *e, const tl_endpoint *peer, const seg *s,
-                           tl_role who, tl_track_out *out)
+ * after shutdown(SHUT_WR); a closed socket would answer with an RST). */
+static void account(ctx *c)
 {
+    tl_fsm *f = c->f;
+    tl_endpoint *e = c->snd, *peer = c->rcv;
+    const seg *s = c->s;
     if (s->len > 0) {
-        bool fresh = !e->seq_known || tl_seq_gt(s->seq + s->len, e->snd_nxt);
         e->sent_data = true;
-        if (fresh && peer->fin_sent && !e->data_after_fin) {
+        if (peer->fin_sent && !e->data_after_fin &&
+            (!e->seq_known || tl_seq_gt(s->seq + s->len, e->snd_nxt))) {
             e->data_after_fin = true;
             e->hc_seq = s->seq;
         }
     }
-    if (!e->seq_known || tl_seq_gt(s->end, e->snd_nxt)) e->snd_nxt = s->end;
-    e->seq_known = true;
+    advance_seq(e, s->end);
     if (s->ack) {
-        if (!e->ack_known || tl_seq_gt(s->ackno, e->last_ack)) e->last_ack = s->ackno;
-        e->ack_known = true;
+        advance_ack(e, s->ackno);
         if (e->fin_sent && peer->data_after_fin && !f->half_close_seen &&
             tl_seq_gt(s->ackno, peer->hc_seq)) {
             f->half_close_seen = true;
-            tl_track_out_event(out, TL_EV_HALF_CLOSE, who, NAN);
+            event(c, TL_EV_HALF_CLOSE, c->who, NAN);
         }
     }
 }
@@ -465,19 +477,9 @@ void tl_fsm_init(tl_fsm *f)
     f->closed_by = TL_ROLE_NONE;
 }
 
-/* Data or a plain ACK between two ESTABLISHED endpoints (nearly every
- * segment): no handler would change a state, only account() has work.
- * Measured: 150 -> N Ir per segment of h1m. */
-static bool is_plain_established(const tl_endpoint *snd, const tl_endpoint *rcv, uint8_t flags)
-{
-    return !(flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST)) && snd->state == TL_ST_ESTABLISHED &&
-           rcv->state == TL_ST_ESTABLISHED;
-}
-
-/* Every other segment, through the state handlers. Kept out of line so
- * that the short path does not pay for its registers (measured). */
-static __attribute__((noinline)) void segment_full(tl_fsm *f, int i, const tl_packet *p,
-                                                   tl_time ts, tl_track_out *out)
+/* Every segment but the plain ones, through the state handlers. Out of
+ * line so that the short path does not pay for its registers (measured). */
+static __attribute__((noinline, noclone)) void segment_full(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
 {
     seg s = seg_of(p);
     ctx c = {f, out, &s, ts, i ? TL_ROLE_SERVER : TL_ROLE_CLIENT, &f->ep[i], &f->ep[i ^ 1]};
@@ -492,22 +494,32 @@ static __attribute__((noinline)) void segment_full(tl_fsm *f, int i, const tl_pa
     }
     on_send(&c);
     on_receive(&c);
-    account(f, c.snd, c.rcv, &s, c.who, out);
+    account(&c);
     if (is_done(f->ep[0].state) && is_done(f->ep[1].state)) report_close(&c);
+}
+
+/* Data or a plain ACK between two ESTABLISHED endpoints, neither of which
+ * has sent a FIN (nearly every segment): no handler changes a state and
+ * account() has no FIN to look after, so only the sequence numbers move.
+ * Measured on h1m: 163 -> N Ir per segment. */
+static bool is_plain(const tl_endpoint *snd, const tl_endpoint *rcv, uint8_t flags)
+{
+    return !(flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST)) && snd->state == TL_ST_ESTABLISHED &&
+           rcv->state == TL_ST_ESTABLISHED && !snd->fin_sent && !rcv->fin_sent;
 }
 
 void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
                     tl_track_out *out)
 {
     int i = role_index(sender);
-    tl_endpoint *snd = &f->ep[i], *rcv = &f->ep[i ^ 1];
-    if (is_plain_established(snd, rcv, p->flags)) {
-        seg s = {.ack = p->flags & TL_TH_ACK, .seq = p->seq, .ackno = p->ack,
-                 .len = p->payload_len, .end = p->seq + p->payload_len};
-        account(f, snd, rcv, &s, i ? TL_ROLE_SERVER : TL_ROLE_CLIENT, out);
+    tl_endpoint *snd = &f->ep[i];
+    if (!is_plain(snd, &f->ep[i ^ 1], p->flags)) {
+        segment_full(f, i, p, ts, out);
         return;
     }
-    segment_full(f, i, p, ts, out);
+    if (p->payload_len > 0) snd->sent_data = true;
+    advance_seq(snd, p->seq + p->payload_len);
+    if (p->flags & TL_TH_ACK) advance_ack(snd, p->ack);
 }
 
 void tl_fsm_finish(tl_fsm *f, tl_track_out *out)

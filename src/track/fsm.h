@@ -74,7 +74,9 @@ static inline bool tl__fsm_is_done(uint8_t state)
 
 /* True when the connection is over (both endpoints CLOSED or TIME-WAIT, or
  * reset, or refused): a new SYN on the 4-tuple starts a new connection.
- * Inline: the tracker asks after every segment. */
+ * It becomes true only with a segment that changes a state (an RST moves
+ * at least one unfinished endpoint to CLOSED), so the tracker asks only
+ * then. */
 static inline bool tl_fsm_is_finished(const tl_fsm *f)
 {
     if (f->closed == TL_CLOSE_RST_ABORT || f->closed == TL_CLOSE_REFUSED) return true;

@@ -342,18 +342,18 @@ typedef struct seg_result {
 } seg_result;
 
 static void emit_packet(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
-                        const tl_packet *p, const tl_conn *c, const seg_result *r,
+                        const tl_packet *p, const tl_conn *c, seg_result r,
                         const tl_track_out *o)
 {
     tl_pkt_view v;
     view_init(&v, f, TL_DECODE_OK, reason, p);
     v.conn = c->id;
-    v.from = role_of(r->role);
-    v.client_before = r->client_before;
-    v.server_before = r->server_before;
-    v.skipped = r->skipped;
-    if (!r->skipped) {
-        fill_seq_view(c, r->role, p, &v);
+    v.from = role_of(r.role);
+    v.client_before = r.client_before;
+    v.server_before = r.server_before;
+    v.skipped = r.skipped;
+    if (!r.skipped) {
+        fill_seq_view(c, r.role, p, &v);
         add_analysis(&v, o);
     }
     v.client_state = c->fsm.ep[0].state;
@@ -433,12 +433,13 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     _Static_assert(offsetof(tl_conn, fsm) + 64 * 8 >= offsetof(tl_conn, zk.hist),
                    "prefetches cover the per-packet fields");
     seg_result r = {dir ^ c->client_dir, c->fsm.ep[0].state, c->fsm.ep[1].state, false};
+    tl_role from = role_of(r.role);
     c->last_ns = tl__time_off(c->first_ts, f->ts);
     if (!c->finished) list_move_to_tail(tr, &tr->active, s);
 
     tl_track_out o;
     tl_track_out_reset(&o);
-    if (reused) tl_track_out_event(&o, TL_EV_PORT_REUSED, role_of(r.role), NAN);
+    if (reused) tl_track_out_event(&o, TL_EV_PORT_REUSED, from, NAN);
 
     if (tr->cfg.verify_checksums && p->cksum_status == TL_CKSUM_BAD) {
         tl_zeek_bad_checksum(&c->zk, r.role == 0);
@@ -446,15 +447,16 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
         tr->stats.bad_checksum++;
     } else {
         tl_zeek_segment(&c->zk, r.role == 0, p, f->ts);
-        tl_fsm_segment(&c->fsm, role_of(r.role), p, f->ts, &o);
+        tl_fsm_segment(&c->fsm, from, p, f->ts, &o);
         tl_analysis_segment(&c->an, r.role, p, f->ts, -1, &o);
     }
 
-    if (tr->sink.ops->packet) emit_packet(tr, f, reason, p, c, &r, &o);
+    if (tr->sink.ops->packet) emit_packet(tr, f, reason, p, c, r, &o);
     emit_changes(tr, c, f, &o);
     for (uint8_t i = 0; i < o.n_events; i++) emit_event(tr, c, f, f->ts, &o.events[i]);
 
-    if (!c->finished && tl_fsm_is_finished(&c->fsm)) {
+    /* Only a state change can finish a connection (fsm.h). */
+    if (o.n_changes && !c->finished && tl_fsm_is_finished(&c->fsm)) {
         c->finished = true;
         c->finished_ns = c->last_ns;
         list_remove(tr, &tr->active, s);
@@ -485,11 +487,13 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
         sweep(tr, f->ts);
     }
 
-    switch (res) {
-    case TL_DECODE_OK:
+    if (res == TL_DECODE_OK) {
         tr->stats.tcp++;
         feed_tcp(tr, f, reason, pkt);
         return;
+    }
+    switch (res) {
+    case TL_DECODE_OK: break;
     case TL_DECODE_NOT_TCP: tr->stats.other++; break;
     case TL_DECODE_FRAGMENT: tr->stats.fragments++; break;
     case TL_DECODE_TRUNCATED:
