@@ -64,11 +64,6 @@ static double time_diff(tl_time a, tl_time b)
     return (double)(b.sec - a.sec) + ((double)b.nsec - (double)a.nsec) / 1e9;
 }
 
-static int role_index(tl_role r)
-{
-    return r == TL_ROLE_SERVER ? 1 : 0;
-}
-
 static tl_role role_of(const tl_fsm *f, const tl_endpoint *e)
 {
     return e == &f->ep[1] ? TL_ROLE_SERVER : TL_ROLE_CLIENT;
@@ -412,19 +407,6 @@ static void on_rst(ctx *c)
 
 /* ---- bookkeeping -------------------------------------------------------- */
 
-/* The sender's highest sequence number sent and ACK number sent. */
-static inline void advance_seq(tl_endpoint *e, uint32_t end)
-{
-    if (!e->seq_known || tl_seq_gt(end, e->snd_nxt)) e->snd_nxt = end;
-    e->seq_known = true;
-}
-
-static inline void advance_ack(tl_endpoint *e, uint32_t ackno)
-{
-    if (!e->ack_known || tl_seq_gt(ackno, e->last_ack)) e->last_ack = ackno;
-    e->ack_known = true;
-}
-
 /* What the sender has now sent and acknowledged; half_close once the FIN's
  * sender acknowledges data that came after its FIN (it still reads, as
  * after shutdown(SHUT_WR); a closed socket would answer with an RST). */
@@ -441,9 +423,9 @@ static void account(ctx *c)
             e->hc_seq = s->seq;
         }
     }
-    advance_seq(e, s->end);
+    tl__fsm_advance_seq(e, s->end);
     if (s->ack) {
-        advance_ack(e, s->ackno);
+        tl__fsm_advance_ack(e, s->ackno);
         if (e->fin_sent && peer->data_after_fin && !f->half_close_seen &&
             tl_seq_gt(s->ackno, peer->hc_seq)) {
             f->half_close_seen = true;
@@ -477,9 +459,7 @@ void tl_fsm_init(tl_fsm *f)
     f->closed_by = TL_ROLE_NONE;
 }
 
-/* Every segment but the plain ones, through the state handlers. Out of
- * line so that the short path does not pay for its registers (measured). */
-static __attribute__((noinline, noclone)) void segment_full(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
+void tl__fsm_segment_full(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
 {
     seg s = seg_of(p);
     ctx c = {f, out, &s, ts, i ? TL_ROLE_SERVER : TL_ROLE_CLIENT, &f->ep[i], &f->ep[i ^ 1]};
@@ -496,30 +476,6 @@ static __attribute__((noinline, noclone)) void segment_full(tl_fsm *f, int i, co
     on_receive(&c);
     account(&c);
     if (is_done(f->ep[0].state) && is_done(f->ep[1].state)) report_close(&c);
-}
-
-/* Data or a plain ACK between two ESTABLISHED endpoints, neither of which
- * has sent a FIN (nearly every segment): no handler changes a state and
- * account() has no FIN to look after, so only the sequence numbers move.
- * Measured on h1m: 163 -> N Ir per segment. */
-static bool is_plain(const tl_endpoint *snd, const tl_endpoint *rcv, uint8_t flags)
-{
-    return !(flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST)) && snd->state == TL_ST_ESTABLISHED &&
-           rcv->state == TL_ST_ESTABLISHED && !snd->fin_sent && !rcv->fin_sent;
-}
-
-void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
-                    tl_track_out *out)
-{
-    int i = role_index(sender);
-    tl_endpoint *snd = &f->ep[i];
-    if (!is_plain(snd, &f->ep[i ^ 1], p->flags)) {
-        segment_full(f, i, p, ts, out);
-        return;
-    }
-    if (p->payload_len > 0) snd->sent_data = true;
-    advance_seq(snd, p->seq + p->payload_len);
-    if (p->flags & TL_TH_ACK) advance_ack(snd, p->ack);
 }
 
 void tl_fsm_finish(tl_fsm *f, tl_track_out *out)

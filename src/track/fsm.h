@@ -21,6 +21,7 @@
 #include "tcplens/packet.h"
 #include "tcplens/sink.h"
 #include "tcplens/tcp_state.h"
+#include "track/seq.h"
 #include "track/track_out.h"
 
 /* One endpoint as the segments it sent and received reveal it (40 bytes).
@@ -53,14 +54,57 @@ typedef struct tl_fsm {
 
 void tl_fsm_init(tl_fsm *f);
 
+/* The sender's highest sequence number sent, and ACK number sent. The
+ * flag is written only when it changes: one store less per segment. */
+static inline void tl__fsm_advance_seq(tl_endpoint *e, uint32_t end)
+{
+    if (!e->seq_known) {
+        e->seq_known = true;
+        e->snd_nxt = end;
+    } else if (tl_seq_gt(end, e->snd_nxt)) {
+        e->snd_nxt = end;
+    }
+}
+
+static inline void tl__fsm_advance_ack(tl_endpoint *e, uint32_t ackno)
+{
+    if (!e->ack_known) {
+        e->ack_known = true;
+        e->last_ack = ackno;
+    } else if (tl_seq_gt(ackno, e->last_ack)) {
+        e->last_ack = ackno;
+    }
+}
+
+/* tl_fsm_segment for every segment but the plain ones (fsm.c). */
+void tl__fsm_segment_full(tl_fsm *f, int sender_index, const tl_packet *p, tl_time ts,
+                          tl_track_out *out);
+
 /* One segment sent by `sender` (TL_ROLE_CLIENT or TL_ROLE_SERVER) at capture
  * time ts. Appends every state change (sender's first, then the receiver's
  * in RFC processing order: ACK before FIN) and the lifecycle events
  * (handshake, simultaneous_open, refused, syn_retransmit, fin, half_close,
  * close_4way, close_3way, simultaneous_close, rst_abort, rst_closed_socket,
- * rst_unread_data, time_wait) to out. */
-void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
-                    tl_track_out *out);
+ * rst_unread_data, time_wait) to out.
+ *
+ * Inline for the plain segments, nearly all of them: data or an ACK
+ * between two ESTABLISHED endpoints neither of which has sent a FIN. They
+ * change no state and have no FIN to look after, so only the sequence
+ * numbers move (measured on h1m: 163 -> 60 Ir per segment). */
+static inline void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
+                                  tl_track_out *out)
+{
+    int i = sender == TL_ROLE_SERVER;
+    tl_endpoint *snd = &f->ep[i], *rcv = &f->ep[i ^ 1];
+    if ((p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST)) || snd->state != TL_ST_ESTABLISHED ||
+        rcv->state != TL_ST_ESTABLISHED || snd->fin_sent || rcv->fin_sent) {
+        tl__fsm_segment_full(f, i, p, ts, out);
+        return;
+    }
+    if (p->payload_len > 0 && !snd->sent_data) snd->sent_data = true;
+    tl__fsm_advance_seq(snd, p->seq + p->payload_len);
+    if (p->flags & TL_TH_ACK) tl__fsm_advance_ack(snd, p->ack);
+}
 
 /* End of capture or eviction: decide the final close kind (a close whose
  * last ACK was not seen, syn_unanswered, half_closed, open) without changing

@@ -33,6 +33,17 @@ typedef struct tl_conn_link {
     uint32_t prev, next;
 } tl_conn_link;
 
+/* The connection of the last TCP packet, by that packet's own addresses
+ * and ports: packets come in runs per direction (a window of data, a
+ * burst of ACKs), and a run needs no key, hash or table probe (measured
+ * on h1m: 40 % of packets, 75 Ir each). Cleared when its slot ends. */
+typedef struct last_flow {
+    uint32_t slot;
+    uint8_t dir, family;       /* family 0: none */
+    uint32_t ports;            /* the packet's sport and dport, as in memory */
+    uint8_t src[16], dst[16];  /* the first 4 bytes for IPv4 */
+} last_flow;
+
 struct tl_tracker {
     tl_tracker_config cfg;
     tl_sink sink;
@@ -42,6 +53,7 @@ struct tl_tracker {
     uint32_t cap, free_head;   /* free slots chained through links[].next */
     uint32_t used;             /* slots [0, used) were ever handed out */
     conn_list active, finished;
+    last_flow last;
     uint32_t live;             /* connections in the table */
     uint32_t next_id;
     tl_time last_sweep;
@@ -250,6 +262,7 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     /* the hash is recomputed rather than kept: 8 bytes less per connection */
     tl_table_remove(&tr->table, &c->key, tl_conn_key_hash(&c->key, tr->cfg.hash_seed));
     list_remove(tr, c->finished ? &tr->finished : &tr->active, s);
+    if (tr->last.slot == s) tr->last.family = 0;
     tl_zeek_release(&c->zk);
     c->in_use = false;
     slot_free(tr, s);
@@ -334,26 +347,24 @@ static void add_analysis(tl_pkt_view *v, const tl_track_out *o)
         if (tl_event_is_analysis(o->events[i].kind)) v->analysis[v->n_analysis++] = o->events[i].kind;
 }
 
-/* What one segment did to its connection, for the packet callback. */
-typedef struct seg_result {
-    int role;
-    uint8_t client_before, server_before;
-    bool skipped;
-} seg_result;
+/* The states before the segment, kept for the packet view. */
+typedef struct states_before {
+    uint8_t client, server;
+} states_before;
 
 static void emit_packet(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
-                        const tl_packet *p, const tl_conn *c, seg_result r,
-                        const tl_track_out *o)
+                        const tl_packet *p, const tl_conn *c, int role, states_before before,
+                        bool skipped, const tl_track_out *o)
 {
     tl_pkt_view v;
     view_init(&v, f, TL_DECODE_OK, reason, p);
     v.conn = c->id;
-    v.from = role_of(r.role);
-    v.client_before = r.client_before;
-    v.server_before = r.server_before;
-    v.skipped = r.skipped;
-    if (!r.skipped) {
-        fill_seq_view(c, r.role, p, &v);
+    v.from = role_of(role);
+    v.client_before = before.client;
+    v.server_before = before.server;
+    v.skipped = skipped;
+    if (!skipped) {
+        fill_seq_view(c, role, p, &v);
         add_analysis(&v, o);
     }
     v.client_state = c->fsm.ep[0].state;
@@ -371,14 +382,53 @@ static bool is_simultaneous_open(const tl_conn *c, int role, const tl_packet *p)
            (c->fsm.ep[1].state == TL_ST_LISTEN || c->fsm.ep[1].state == TL_ST_UNKNOWN);
 }
 
-/* Zeek's rules decide when a 4-tuple starts a new connection: a SYN after a
- * close or with a new ISN, or its timers having expired the old one. Ends
- * the old connection then and returns TL_NIL; *reused says it was a SYN.
- * tshark splits less (only on a SYN with a new ISN, which the analysis
- * module detects itself), so its state carries over into *carried. */
-static uint32_t split_if_new(tl_tracker *tr, uint32_t s, int dir, const tl_frame *f,
-                             const tl_packet *p, bool *reused, tl_analysis *carried,
-                             uint8_t *carried_client_dir)
+_Static_assert(offsetof(tl_packet, dport) == offsetof(tl_packet, sport) + 2,
+               "a packet's ports are one 4-byte word");
+
+static uint32_t packet_ports(const tl_packet *p)
+{
+    uint32_t w;
+    memcpy(&w, (const uint8_t *)p + offsetof(tl_packet, sport), 4);
+    return w;
+}
+
+/* The slot of the last packet's connection when p goes the same way. */
+static uint32_t last_flow_find(const last_flow *l, const tl_packet *p, int *dir)
+{
+    if (p->src.family != l->family || packet_ports(p) != l->ports) return TL_NIL;
+    uint64_t d;
+    if (l->family == 4) {
+        uint32_t a, b, x, y;
+        memcpy(&a, p->src.bytes, 4);
+        memcpy(&b, p->dst.bytes, 4);
+        memcpy(&x, l->src, 4);
+        memcpy(&y, l->dst, 4);
+        d = (a ^ x) | (b ^ y);
+    } else {
+        d = (tl__key_word(p->src.bytes) ^ tl__key_word(l->src)) |
+            (tl__key_word(p->src.bytes + 8) ^ tl__key_word(l->src + 8)) |
+            (tl__key_word(p->dst.bytes) ^ tl__key_word(l->dst)) |
+            (tl__key_word(p->dst.bytes + 8) ^ tl__key_word(l->dst + 8));
+    }
+    if (d) return TL_NIL;
+    *dir = l->dir;
+    return l->slot;
+}
+
+static void last_flow_set(last_flow *l, uint32_t s, int dir, const tl_packet *p)
+{
+    l->slot = s;
+    l->dir = (uint8_t)dir;
+    l->family = p->src.family;
+    l->ports = packet_ports(p);
+    memcpy(l->src, p->src.bytes, 16);
+    memcpy(l->dst, p->dst.bytes, 16);
+}
+
+/* Zeek's rules decide when a 4-tuple starts a new connection: a SYN after
+ * a close or with a new ISN, or its timers having expired the old one. */
+static bool starts_new_conn(tl_tracker *tr, uint32_t s, int dir, const tl_frame *f,
+                            const tl_packet *p, bool *reused)
 {
     tl_conn *old = &tr->conns[s];
     int role = dir ^ old->client_dir;
@@ -386,35 +436,60 @@ static uint32_t split_if_new(tl_tracker *tr, uint32_t s, int dir, const tl_frame
     /* Only a SYN can start one (zeek.h): no call for the others. */
     *reused = (p->flags & TL_TH_SYN) && !is_simultaneous_open(old, role, p) &&
               tl_zeek_is_new_conn(&old->zk, role == 0, p);
-    if (!expired && !*reused) return s;
-    *carried = old->an;
-    *carried_client_dir = old->client_dir;
+    return expired || *reused;
+}
+
+/* Ends the connection in slot s and starts the next one on its 4-tuple.
+ * tshark splits less (only on a SYN with a new ISN, which the analysis
+ * module detects itself), so its state carries over. */
+static uint32_t conn_next(tl_tracker *tr, uint32_t s, int dir, const tl_frame *f,
+                          const tl_packet *p)
+{
+    tl_conn *old = &tr->conns[s];
+    tl_conn_key k = old->key;
+    tl_analysis carried = old->an;
+    uint8_t carried_client_dir = old->client_dir;
     finalize(tr, s, false, f->ts);
-    return TL_NIL;
+    s = conn_new(tr, &k, tl_conn_key_hash(&k, tr->cfg.hash_seed), dir, p, f->ts);
+    if (s != TL_NIL) {
+        tl_conn *nc = &tr->conns[s];
+        nc->an = carried;
+        if (nc->client_dir != carried_client_dir) tl_analysis_swap(&nc->an);
+    }
+    return s;
+}
+
+/* The slot of p's connection (TL_NIL: out of memory) and p's direction
+ * bit; *reused when a SYN started a new connection on the 4-tuple. */
+static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p, int *dir,
+                        bool *reused)
+{
+    uint32_t s = last_flow_find(&tr->last, p, dir);
+    bool hit = s != TL_NIL;
+    if (!hit) {
+        tl_conn_key k;
+        *dir = tl_conn_key_make(&k, p);
+        uint64_t h = tl_conn_key_hash(&k, tr->cfg.hash_seed);
+        s = tl_table_find_in(&tr->table, &k, h, tr->conns, sizeof *tr->conns);
+        if (s == TL_NIL) {
+            s = conn_new(tr, &k, h, *dir, p, f->ts);
+            if (s != TL_NIL) last_flow_set(&tr->last, s, *dir, p);
+            return s;
+        }
+    }
+    if (starts_new_conn(tr, s, *dir, f, p, reused)) {
+        s = conn_next(tr, s, *dir, f, p);
+        hit = false;
+    }
+    if (!hit && s != TL_NIL) last_flow_set(&tr->last, s, *dir, p);
+    return s;
 }
 
 static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason, const tl_packet *p)
 {
-    tl_conn_key k;
-    int dir = tl_conn_key_make(&k, p);
-    uint64_t h = tl_conn_key_hash(&k, tr->cfg.hash_seed);
-    uint32_t s = tl_table_find_in(&tr->table, &k, h, tr->conns, sizeof *tr->conns);
-    bool reused = false, carry = false;
-    if (s != TL_NIL) {
-        tl_analysis carried;
-        uint8_t carried_client_dir;
-        s = split_if_new(tr, s, dir, f, p, &reused, &carried, &carried_client_dir);
-        if (s == TL_NIL) {
-            carry = true;
-            s = conn_new(tr, &k, h, dir, p, f->ts);
-            if (s != TL_NIL) {
-                tl_conn *nc = &tr->conns[s];
-                nc->an = carried;
-                if (nc->client_dir != carried_client_dir) tl_analysis_swap(&nc->an);
-            }
-        }
-    }
-    if (s == TL_NIL && !carry) s = conn_new(tr, &k, h, dir, p, f->ts);
+    int dir;
+    bool reused = false;
+    uint32_t s = conn_of(tr, f, p, &dir, &reused);
     if (s == TL_NIL) {
         tl_tracker_error(tr, f->file, f->offset, f->n, "tracker: out of memory for a new connection");
         if (tr->sink.ops->packet) {
@@ -432,8 +507,11 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
 #undef PF
     _Static_assert(offsetof(tl_conn, fsm) + 64 * 8 >= offsetof(tl_conn, zk.hist),
                    "prefetches cover the per-packet fields");
-    seg_result r = {dir ^ c->client_dir, c->fsm.ep[0].state, c->fsm.ep[1].state, false};
-    tl_role from = role_of(r.role);
+    int role = dir ^ c->client_dir;
+    tl_role from = role_of(role);
+    bool want_view = tr->sink.ops->packet != NULL;
+    states_before before = {0, 0};
+    if (want_view) before = (states_before){c->fsm.ep[0].state, c->fsm.ep[1].state};
     c->last_ns = tl__time_off(c->first_ts, f->ts);
     if (!c->finished) list_move_to_tail(tr, &tr->active, s);
 
@@ -441,17 +519,17 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     tl_track_out_reset(&o);
     if (reused) tl_track_out_event(&o, TL_EV_PORT_REUSED, from, NAN);
 
-    if (tr->cfg.verify_checksums && p->cksum_status == TL_CKSUM_BAD) {
-        tl_zeek_bad_checksum(&c->zk, r.role == 0);
-        r.skipped = true;
+    bool skipped = tr->cfg.verify_checksums && p->cksum_status == TL_CKSUM_BAD;
+    if (skipped) {
+        tl_zeek_bad_checksum(&c->zk, role == 0);
         tr->stats.bad_checksum++;
     } else {
-        tl_zeek_segment(&c->zk, r.role == 0, p, f->ts);
+        tl_zeek_segment(&c->zk, role == 0, p, f->ts);
         tl_fsm_segment(&c->fsm, from, p, f->ts, &o);
-        tl_analysis_segment(&c->an, r.role, p, f->ts, -1, &o);
+        tl_analysis_segment(&c->an, role, p, f->ts, -1, &o);
     }
 
-    if (tr->sink.ops->packet) emit_packet(tr, f, reason, p, c, r, &o);
+    if (want_view) emit_packet(tr, f, reason, p, c, role, before, skipped, &o);
     emit_changes(tr, c, f, &o);
     for (uint8_t i = 0; i < o.n_events; i++) emit_event(tr, c, f, f->ts, &o.events[i]);
 
