@@ -189,6 +189,24 @@ static void idle_connection_is_summarised_and_forgotten(void **state)
     assert_int_equal(R.nrecs, 2);
 }
 
+/* The tracker remembers the last packet's connection; a connection that
+ * ends must not be found that way any more. */
+static void a_run_of_packets_outliving_its_connection_starts_a_new_one(void **state)
+{
+    (void)state;
+    start(0, 10.0, false);
+    seg(1.0, 1001, true, A | P, 100, 900, 10, 0);
+    seg(1.1, 1001, true, A | P, 110, 900, 10, 0);
+    seg(30.0, 1001, true, A | P, 120, 900, 10, 0);   /* conn 1 idle 28.9 s: summarised */
+    assert_int_equal(R.nrecs, 1);
+    assert_true(R.recs[0].evicted);
+    assert_int_equal(R.views[1].conn, 1);
+    assert_int_equal(R.views[2].conn, 2);
+    finish();
+    assert_int_equal(R.nrecs, 2);
+    assert_int_equal(R.recs[1].conn, 2);
+}
+
 static void tick_summarises_idle_connections_without_packets(void **state)
 {
     (void)state;
@@ -266,6 +284,7 @@ int main(void)
         cmocka_unit_test(syn_after_close_is_a_new_generation_with_port_reused),
         cmocka_unit_test(max_conns_evicts_the_oldest_with_its_record),
         cmocka_unit_test(idle_connection_is_summarised_and_forgotten),
+        cmocka_unit_test(a_run_of_packets_outliving_its_connection_starts_a_new_one),
         cmocka_unit_test(tick_summarises_idle_connections_without_packets),
         cmocka_unit_test(crossing_syns_are_one_connection_opened_simultaneously),
         cmocka_unit_test(first_packet_syn_ack_makes_its_sender_the_server),
