@@ -90,7 +90,7 @@ void tl__fsm_segment_full(tl_fsm *f, int sender_index, const tl_packet *p, tl_ti
  * Inline for the plain segments, nearly all of them: data or an ACK
  * between two ESTABLISHED endpoints neither of which has sent a FIN. They
  * change no state and have no FIN to look after, so only the sequence
- * numbers move (measured on h1m: 163 -> 60 Ir per segment). */
+ * numbers move (measured on h1m: 171 -> 77 Ir per segment, all kinds). */
 static inline void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
                                   tl_track_out *out)
 {
