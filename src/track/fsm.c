@@ -459,7 +459,7 @@ void tl_fsm_init(tl_fsm *f)
     f->closed_by = TL_ROLE_NONE;
 }
 
-void tl__fsm_segment_full(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
+static void segment(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
 {
     seg s = seg_of(p);
     ctx c = {f, out, &s, ts, i ? TL_ROLE_SERVER : TL_ROLE_CLIENT, &f->ep[i], &f->ep[i ^ 1]};
@@ -476,6 +476,16 @@ void tl__fsm_segment_full(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_t
     on_receive(&c);
     account(&c);
     if (is_done(f->ep[0].state) && is_done(f->ep[1].state)) report_close(&c);
+}
+
+void tl__fsm_segment_full(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
+{
+    segment(f, i, p, ts, out);
+    /* States and fin_sent change only here: the short path's condition is
+     * kept up to date with them. */
+    const tl_endpoint *a = &f->ep[0], *b = &f->ep[1];
+    f->plain = a->state == TL_ST_ESTABLISHED && b->state == TL_ST_ESTABLISHED &&
+               !a->fin_sent && !b->fin_sent;
 }
 
 void tl_fsm_finish(tl_fsm *f, tl_track_out *out)
