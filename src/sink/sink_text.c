@@ -22,6 +22,7 @@
  * Flag letters are tcpdump's (print-tcp.c): F S R P . U E W in bit order.
  */
 #include <stdlib.h>
+#include <threads.h>
 
 #include "sink/text_line.h"
 #include "sink/text_table.h"
@@ -103,121 +104,259 @@ static void conn_col(tl_line *l, uint32_t conn)
     tl_line_pad(l, start + 5, 1);
 }
 
-static void endpoint(tl_line *l, const tl_addr *a, uint16_t port)
+/* ---- the packet line, written in place (measured: appending piece by
+ * piece with a bounds check per piece and strlen per name was ~1,000
+ * Ir/packet of `read`) ------------------------------------------------ */
+
+/* A cursor over room known to be enough for the whole line: o is where the
+ * next byte goes, hidden counts colour-code bytes (not visible). */
+typedef struct pl {
+    char *o;
+    size_t hidden;
+} pl;
+
+/* Room the line needs apart from its analysis flags, and per flag; every
+ * fixed-size copy past the end included. */
+#define PL_NAME_MAX 48
+#define PL_FIXED_MAX 640
+#define PL_PER_ANALYSIS (PL_NAME_MAX + 24)
+#define PL_MAX (PL_FIXED_MAX + TL_MAX_ANALYSIS * PL_PER_ANALYSIS)
+/* PL_FIXED_MAX: 45 time, 13 connection, 54 + 1 + 56 endpoints, 22 flags, 70
+ * seq/ack/win/len, 94 states, 39 options, 6 + 23 per SACK block + 1, 33
+ * checksum, and 48 that fixed-size copies may write past the end */
+_Static_assert(TL_MAX_SACK <= 4 && 526 + 48 <= PL_FIXED_MAX && PL_FIXED_MAX <= TL_LINE_CAP,
+               "the packet line's bound");
+
+#define PL_LIT(c, lit) TL_JSON_PUT_LIT((c)->o, lit)
+
+static inline void pl_mem(pl *c, const char *s, size_t n)
 {
-    tl_line_addr(l, a);
-    tl_line_ch(l, '.');
-    tl_line_u64(l, port);
+    memcpy(c->o, s, n);
+    c->o += n;
 }
 
-static void flags_col(tl_line *l, uint8_t f, const tl_output_opts *o)
+static inline void pl_ch(pl *c, char ch) { *c->o++ = ch; }
+
+static inline void pl_u32(pl *c, uint32_t v) { c->o = tl_put_u32(c->o, v); }
+
+static inline void pl_sgr(pl *c, bool color, const char *code)
+{
+    if (!color) return;
+    char *start = c->o;
+    PL_LIT(c, "\033[");
+    pl_mem(c, code, strlen(code));
+    pl_ch(c, 'm');
+    c->hidden += (size_t)(c->o - start);
+}
+
+static inline void pl_sgr_off(pl *c, bool color)
+{
+    if (!color) return;
+    PL_LIT(c, "\033[0m");
+    c->hidden += 4;
+}
+
+/* Where a column starts: its first byte and the colour bytes before it. */
+typedef struct pl_col {
+    const char *o;
+    size_t hidden;
+} pl_col;
+
+static inline pl_col pl_start(const pl *c) { return (pl_col){c->o, c->hidden}; }
+
+/* Pad with spaces to `width` visible characters from col (at least `min`). */
+static inline void pl_pad(pl *c, pl_col col, size_t width, size_t min)
+{
+    size_t vis = (size_t)(c->o - col.o) - (c->hidden - col.hidden);
+    size_t n = vis < width ? width - vis : 0;
+    if (n < min) n = min;
+    /* widths are at most 34: one fixed-size copy, the excess overwritten next */
+    memcpy(c->o, "                                        ", 40);
+    c->o += n;
+}
+
+/* RFC 9293 state names with their lengths, made once from tl_tcp_state_name
+ * (the last entry: what an unknown value prints). */
+typedef struct state_text {
+    uint8_t n;
+    char s[15];
+} state_text;
+
+static state_text state_texts[TL_ST_COUNT + 1];
+static once_flag state_texts_once = ONCE_FLAG_INIT;
+
+static void state_texts_make(void)
+{
+    for (int i = 0; i <= TL_ST_COUNT; i++) {
+        const char *name = tl_tcp_state_name((tl_tcp_state)i);
+        size_t n = strnlen(name, sizeof state_texts[i].s);
+        memcpy(state_texts[i].s, name, n);
+        state_texts[i].n = (uint8_t)n;
+    }
+}
+
+static inline void pl_state(pl *c, tl_tcp_state st)
+{
+    const state_text *t = &state_texts[(unsigned)st < TL_ST_COUNT ? (unsigned)st : TL_ST_COUNT];
+    memcpy(c->o, t->s, sizeof t->s);
+    c->o += t->n;
+}
+
+/* The time column: absolute with -tt, else since base, right-aligned so
+ * that times up to 999 s line up. */
+static void pl_stamp(pl *c, tl_time t, const tl_output_opts *o, tl_time base)
+{
+    int digits = o->ts_digits > 0 && o->ts_digits <= 9 ? o->ts_digits : 6;
+    if (o->abs_time) {
+        c->o += tl_fmt_time(c->o, t, digits);
+        return;
+    }
+    tl_time d;
+    d.sec = t.sec - base.sec;
+    if (t.nsec >= base.nsec) d.nsec = t.nsec - base.nsec;
+    else {
+        d.sec--;
+        d.nsec = t.nsec + 1000000000u - base.nsec;
+    }
+    char b[32];
+    size_t n = tl_fmt_time(b, d, digits);
+    size_t width = (size_t)digits + 4;   /* at most 13 */
+    size_t pad = n < width ? width - n : 0;
+    memcpy(c->o, "                ", 16);
+    memcpy(c->o + pad, b, sizeof b);
+    c->o += pad + n;
+}
+
+static void pl_conn(pl *c, uint32_t conn)
+{
+    pl_col col = pl_start(c);
+    pl_ch(c, ' ');
+    if (conn) {
+        pl_ch(c, '#');
+        pl_u32(c, conn);
+    } else
+        pl_ch(c, '-');
+    pl_pad(c, col, 5, 1);
+}
+
+static void pl_endpoint(pl *c, const tl_addr *a, uint16_t port)
+{
+    c->o += tl__addr_put(c->o, a);
+    pl_ch(c, '.');
+    pl_u32(c, port);
+}
+
+static void pl_flags(pl *c, uint8_t f, const tl_output_opts *o)
 {
     static const char letters[8] = {'F', 'S', 'R', 'P', '.', 'U', 'E', 'W'};
-    size_t start = l->vis;
-    const char *c = (f & TL_TH_RST) ? C_RST : (f & TL_TH_FIN) ? C_FIN : (f & TL_TH_SYN) ? C_SYN : NULL;
-    if (c) tl_line_sgr(l, o->color, c);
-    tl_line_ch(l, '[');
-    if (!f) TL_LINE_LIT(l, "none");
-    for (int b = 0; b < 8; b++)
-        if (f & (1u << b)) tl_line_ch(l, letters[b]);
-    tl_line_ch(l, ']');
-    if (c) tl_line_sgr_off(l, o->color);
-    tl_line_pad(l, start + 6, 1);
-}
-
-/* Relative SACK edges as tcpdump shows them: the blocks are in the peer's
- * sequence space, the same space as our ACK number. */
-static void sack_blocks(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o)
-{
-    const tl_packet *p = v->pkt;
-    bool rel = !o->abs_seq && v->rel_ack_valid;
-    uint32_t base = p->ack - v->rel_ack;
-    TL_LINE_LIT(l, "  sack");
-    for (unsigned i = 0; i < p->opt.n_sack && i < TL_MAX_SACK; i++) {
-        tl_line_str(l, i ? " " : " {");
-        tl_line_u64(l, rel ? (uint32_t)(p->opt.sack[i][0] - base) : p->opt.sack[i][0]);
-        tl_line_ch(l, ':');
-        tl_line_u64(l, rel ? (uint32_t)(p->opt.sack[i][1] - base) : p->opt.sack[i][1]);
-    }
-    tl_line_ch(l, '}');
-}
-
-static void syn_options(tl_line *l, const tl_tcp_options *o)
-{
-    bool any = false;
-    TL_LINE_LIT(l, "  opts [");
-    if (o->present & TL_OPT_MSS) {
-        TL_LINE_LIT(l, "mss ");
-        tl_line_u64(l, o->mss);
-        any = true;
-    }
-    if (o->present & TL_OPT_SACK_PERM) {
-        tl_line_str(l, any ? ",sackOK" : "sackOK");
-        any = true;
-    }
-    if (o->present & TL_OPT_TIMESTAMP) {
-        tl_line_str(l, any ? ",TS" : "TS");
-        any = true;
-    }
-    if (o->present & TL_OPT_WSCALE) {
-        tl_line_str(l, any ? ",wscale " : "wscale ");
-        tl_line_u64(l, o->wscale);
-    }
-    tl_line_ch(l, ']');
+    pl_col col = pl_start(c);
+    const char *code = (f & TL_TH_RST) ? C_RST : (f & TL_TH_FIN) ? C_FIN : (f & TL_TH_SYN) ? C_SYN : NULL;
+    if (code) pl_sgr(c, o->color, code);
+    pl_ch(c, '[');
+    if (!f) PL_LIT(c, "none");
+    for (unsigned b = f; b; b &= b - 1) pl_ch(c, letters[__builtin_ctz(b)]);
+    pl_ch(c, ']');
+    if (code) pl_sgr_off(c, o->color);
+    pl_pad(c, col, 6, 1);
 }
 
 /* "seq 1:6, ack 1, win 342, len 5" as tcpdump prints it: seq only when the
  * segment occupies sequence space or carries SYN/FIN/RST. */
-static void seq_col(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o)
+static void pl_seq(pl *c, const tl_pkt_view *v, const tl_output_opts *o)
 {
     const tl_packet *p = v->pkt;
-    size_t start = l->vis;
+    pl_col col = pl_start(c);
     uint32_t seq = o->abs_seq ? p->seq : v->rel_seq;
     bool comma = false;
     if (p->payload_len > 0 || (p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST))) {
-        TL_LINE_LIT(l, "seq ");
-        tl_line_u64(l, seq);
+        PL_LIT(c, "seq ");
+        pl_u32(c, seq);
         if (p->payload_len > 0) {
-            tl_line_ch(l, ':');
-            tl_line_u64(l, (uint32_t)(seq + p->payload_len));
+            pl_ch(c, ':');
+            pl_u32(c, (uint32_t)(seq + p->payload_len));
         }
         comma = true;
     }
     if (p->flags & TL_TH_ACK) {
-        if (comma) TL_LINE_LIT(l, ", ack ");
-        else TL_LINE_LIT(l, "ack ");
-        tl_line_u64(l, (!o->abs_seq && v->rel_ack_valid) ? v->rel_ack : p->ack);
+        if (comma) PL_LIT(c, ", ack ");
+        else PL_LIT(c, "ack ");
+        pl_u32(c, (!o->abs_seq && v->rel_ack_valid) ? v->rel_ack : p->ack);
         comma = true;
     }
-    if (comma) TL_LINE_LIT(l, ", win ");
-    else TL_LINE_LIT(l, "win ");
-    tl_line_u64(l, p->win);
-    TL_LINE_LIT(l, ", len ");
-    tl_line_u64(l, p->payload_len);
-    tl_line_pad(l, start + 34, 2);
+    if (comma) PL_LIT(c, ", win ");
+    else PL_LIT(c, "win ");
+    pl_u32(c, p->win);
+    PL_LIT(c, ", len ");
+    pl_u32(c, p->payload_len);
+    pl_pad(c, col, 34, 2);
 }
 
 /* One endpoint's state: "client ESTABLISHED", or "client SYN-SENT ->
  * ESTABLISHED" when this packet changed it. */
-static void state_col(tl_line *l, int ep, tl_tcp_state before, tl_tcp_state after, const tl_output_opts *o)
+static void pl_state_col(pl *c, int ep, tl_tcp_state before, tl_tcp_state after, const tl_output_opts *o)
 {
-    if (ep == 0) TL_LINE_LIT(l, "client ");
-    else TL_LINE_LIT(l, "server ");
+    if (ep == 0) PL_LIT(c, "client ");
+    else PL_LIT(c, "server ");
     if (before != after) {
-        tl_line_str(l, tl_tcp_state_name(before));
-        TL_LINE_LIT(l, " -> ");
-        tl_line_sgr(l, o->color, C_STATE);
-        tl_line_str(l, tl_tcp_state_name(after));
-        tl_line_sgr_off(l, o->color);
+        pl_state(c, before);
+        PL_LIT(c, " -> ");
+        pl_sgr(c, o->color, C_STATE);
+        pl_state(c, after);
+        pl_sgr_off(c, o->color);
     } else
-        tl_line_str(l, tl_tcp_state_name(after));
+        pl_state(c, after);
 }
 
-void tl_text_packet_line(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o, tl_time base)
+static void pl_syn_options(pl *c, const tl_tcp_options *op)
+{
+    bool any = false;
+    PL_LIT(c, "  opts [");
+    if (op->present & TL_OPT_MSS) {
+        PL_LIT(c, "mss ");
+        pl_u32(c, op->mss);
+        any = true;
+    }
+    if (op->present & TL_OPT_SACK_PERM) {
+        if (any) pl_ch(c, ',');
+        PL_LIT(c, "sackOK");
+        any = true;
+    }
+    if (op->present & TL_OPT_TIMESTAMP) {
+        if (any) pl_ch(c, ',');
+        PL_LIT(c, "TS");
+        any = true;
+    }
+    if (op->present & TL_OPT_WSCALE) {
+        if (any) pl_ch(c, ',');
+        PL_LIT(c, "wscale ");
+        pl_u32(c, op->wscale);
+    }
+    pl_ch(c, ']');
+}
+
+/* Relative SACK edges as tcpdump shows them: the blocks are in the peer's
+ * sequence space, the same space as our ACK number. */
+static void pl_sack(pl *c, const tl_pkt_view *v, const tl_output_opts *o)
 {
     const tl_packet *p = v->pkt;
-    stamp(l, v->frame->ts, o, base);
-    conn_col(l, v->conn);
+    bool rel = !o->abs_seq && v->rel_ack_valid;
+    uint32_t base = p->ack - v->rel_ack;
+    PL_LIT(c, "  sack");
+    for (unsigned i = 0; i < p->opt.n_sack && i < TL_MAX_SACK; i++) {
+        if (i) pl_ch(c, ' ');
+        else PL_LIT(c, " {");
+        pl_u32(c, rel ? (uint32_t)(p->opt.sack[i][0] - base) : p->opt.sack[i][0]);
+        pl_ch(c, ':');
+        pl_u32(c, rel ? (uint32_t)(p->opt.sack[i][1] - base) : p->opt.sack[i][1]);
+    }
+    pl_ch(c, '}');
+}
+
+static void pl_packet(pl *c, const tl_pkt_view *v, const tl_output_opts *o, tl_time base)
+{
+    const tl_packet *p = v->pkt;
+    pl_stamp(c, v->frame->ts, o, base);
+    pl_conn(c, v->conn);
 
     /* client on the left, arrow for the direction */
     const tl_addr *left = &p->src, *right = &p->dst;
@@ -231,44 +370,67 @@ void tl_text_packet_line(tl_line *l, const tl_pkt_view *v, const tl_output_opts 
         arrow = '<';
     }
     bool roles = v->from == TL_ROLE_CLIENT || v->from == TL_ROLE_SERVER;
-    size_t start = l->vis;
-    if (roles) TL_LINE_LIT(l, "C ");
-    else TL_LINE_LIT(l, "  ");
-    endpoint(l, left, lport);
-    tl_line_pad(l, start + 24, 1);
-    tl_line_ch(l, arrow);
-    start = l->vis;
-    if (roles) TL_LINE_LIT(l, " S ");
-    else TL_LINE_LIT(l, "   ");
-    endpoint(l, right, rport);
-    tl_line_pad(l, start + 25, 2);
-    flags_col(l, p->flags, o);
-    seq_col(l, v, o);
+    pl_col col = pl_start(c);
+    if (roles) PL_LIT(c, "C ");
+    else PL_LIT(c, "  ");
+    pl_endpoint(c, left, lport);
+    pl_pad(c, col, 24, 1);
+    pl_ch(c, arrow);
+    col = pl_start(c);
+    if (roles) PL_LIT(c, " S ");
+    else PL_LIT(c, "   ");
+    pl_endpoint(c, right, rport);
+    pl_pad(c, col, 25, 2);
+    pl_flags(c, p->flags, o);
+    pl_seq(c, v, o);
 
     /* the state columns stay aligned unless the client's column is long */
-    start = l->vis;
-    state_col(l, 0, v->client_before, v->client_state, o);
-    tl_line_pad(l, start + 20, 2);
-    state_col(l, 1, v->server_before, v->server_state, o);
+    col = pl_start(c);
+    pl_state_col(c, 0, v->client_before, v->client_state, o);
+    pl_pad(c, col, 20, 2);
+    pl_state_col(c, 1, v->server_before, v->server_state, o);
 
     /* options after the states so that the state columns stay aligned */
     if ((p->flags & TL_TH_SYN) && (p->opt.present & (TL_OPT_MSS | TL_OPT_WSCALE | TL_OPT_SACK_PERM | TL_OPT_TIMESTAMP)))
-        syn_options(l, &p->opt);
-    if ((p->opt.present & TL_OPT_SACK) && p->opt.n_sack) sack_blocks(l, v, o);
+        pl_syn_options(c, &p->opt);
+    if ((p->opt.present & TL_OPT_SACK) && p->opt.n_sack) pl_sack(c, v, o);
     for (unsigned i = 0; i < v->n_analysis && i < TL_MAX_ANALYSIS; i++) {
-        TL_LINE_LIT(l, " ");
-        tl_line_sgr(l, o->color, C_ANALYSIS);
-        tl_line_ch(l, '[');
-        tl_line_str(l, tl_event_name(v->analysis[i]));
-        tl_line_ch(l, ']');
-        tl_line_sgr_off(l, o->color);
+        const char *name = tl_event_name(v->analysis[i]);
+        pl_ch(c, ' ');
+        pl_sgr(c, o->color, C_ANALYSIS);
+        pl_ch(c, '[');
+        pl_mem(c, name, strnlen(name, PL_NAME_MAX));
+        pl_ch(c, ']');
+        pl_sgr_off(c, o->color);
     }
     if (p->cksum_status == TL_CKSUM_BAD || v->skipped) {
-        tl_line_sgr(l, o->color, C_WARN);
-        tl_line_str(l, p->cksum_status == TL_CKSUM_BAD ? " [bad checksum" : " [");
-        tl_line_str(l, v->skipped ? (p->cksum_status == TL_CKSUM_BAD ? ", ignored]" : "ignored]") : "]");
-        tl_line_sgr_off(l, o->color);
+        pl_sgr(c, o->color, C_WARN);
+        if (p->cksum_status == TL_CKSUM_BAD) PL_LIT(c, " [bad checksum");
+        else PL_LIT(c, " [");
+        if (!v->skipped) PL_LIT(c, "]");
+        else if (p->cksum_status == TL_CKSUM_BAD) PL_LIT(c, ", ignored]");
+        else PL_LIT(c, "ignored]");
+        pl_sgr_off(c, o->color);
     }
+}
+
+void tl_text_packet_line(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o, tl_time base)
+{
+    call_once(&state_texts_once, state_texts_make);
+    /* in place when the line has room for the longest such line (the usual
+     * case: a fresh line), else through a temporary, cut where it ends */
+    size_t need = PL_FIXED_MAX + (size_t)v->n_analysis * PL_PER_ANALYSIS;
+    char tmp[PL_MAX];
+    bool in_place = TL_LINE_CAP - l->len >= need;
+    pl c = {in_place ? l->s + l->len : tmp, 0};
+    char *start = c.o;
+    pl_packet(&c, v, o, base);
+    size_t n = (size_t)(c.o - start);
+    if (in_place) {
+        l->len += n;
+        l->vis += n - c.hidden;
+    } else
+        tl_line_raw(l, tmp, n, n - c.hidden);
 }
 
 /* tcpdump -X: offset, 16 bytes in groups of two, then the ASCII column. */
