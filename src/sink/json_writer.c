@@ -60,12 +60,7 @@ static inline char *reserve(tl_json *j, size_t n)
     return j->buf + j->len;
 }
 
-/* Whether lines held back a while could not be seen: the FILE writes to a
- * file descriptor and is fully buffered, so it releases bytes when its own
- * buffer fills, not per line. A line-buffered or unbuffered FILE, or one
- * in memory (open_memstream, which its owner may read after each record),
- * gets each line at once. */
-static bool batch_unseen(FILE *fp)
+bool tl__file_batchable(FILE *fp)
 {
     return fileno(fp) >= 0 && !__flbf(fp) && __fbufsize(fp) > 1;
 }
@@ -79,7 +74,7 @@ void tl_json_end_line(tl_json *j)
          * (glibc looks whether stdout is a terminal then): decided after the
          * first line. */
         if (j->batch == TL_JSON_BATCH_UNDECIDED)
-            j->batch = batch_unseen(j->fp) ? TL_JSON_BATCH : TL_JSON_PER_LINE;
+            j->batch = tl__file_batchable(j->fp) ? TL_JSON_BATCH : TL_JSON_PER_LINE;
     }
     j->depth = 0;
     j->after_key = false;

@@ -51,6 +51,13 @@ void tl_json_init(tl_json *j, FILE *fp);
  * was 240 Ir/packet of `read --json`). The owner calls tl_json_flush()
  * before anything else writes to the FILE and at the end. */
 void tl_json_init_batched(tl_json *j, FILE *fp);
+/* Whether lines held back a while could not be seen: fp writes to a file
+ * descriptor and is fully buffered, so it releases bytes when its own buffer
+ * fills, not per line. A line-buffered or unbuffered FILE, or one in memory
+ * (open_memstream, which its owner may read after each record), gets each
+ * line at once. Only meaningful once fp has been written to (glibc settles
+ * a stream's buffering then). Shared with the text sink. */
+bool tl__file_batchable(FILE *fp);
 /* Hand what is buffered to the FILE (does not fflush the FILE). */
 void tl_json_flush(tl_json *j);
 /* Ends a top-level value: writes '\n' and hands the line to the FILE

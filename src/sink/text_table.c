@@ -3,6 +3,7 @@
  * opened and closed, both final RFC 9293 states, handshake RTT) and a
  * tcpdump-like summary of what was read.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "sink/text_line.h"
@@ -61,7 +62,14 @@ static void seconds(tl_line *l, double v)
         tl_line_ch(l, '-');
         return;
     }
-    int n = snprintf(b, sizeof b, "%.6f", v);
+    if (isfinite(v) && !signbit(v)) {
+        /* the same digits as "%.6f" (measured: snprintf was ~45 Ir/packet
+         * of `read`, 2 per connection) */
+        char d[TL_JSON_DOUBLE_MAX];
+        tl_line_mem(l, d, tl_fmt_double(d, v, 6));
+        return;
+    }
+    int n = snprintf(b, sizeof b, "%.6f", v);   /* inf, -0 */
     if (n > 0) tl_line_mem(l, b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
 }
 
