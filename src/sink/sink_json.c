@@ -69,18 +69,6 @@ static void kv_n(tl_json *w, uint64_t n)
     else tl_json_kv_null(w, "n");
 }
 
-static void kv_role(tl_json *w, const char *key, tl_role r)
-{
-    if (r == TL_ROLE_CLIENT || r == TL_ROLE_SERVER) tl_json_kv_str(w, key, tl_role_name(r));
-    else tl_json_kv_null(w, key);
-}
-
-static void kv_addr(tl_json *w, const char *key, const tl_addr *a)
-{
-    char buf[64];
-    tl_json_kv_str(w, key, tl_addr_format(a, buf, sizeof buf));
-}
-
 /* ---- the packet record, written in place (measured: the generic writer
  * spent most of `read --json` on keys, commas and escaping) ------------- */
 
@@ -327,44 +315,102 @@ static void on_event(void *ctx, const tl_event *e)
     tl_json_end_line(w);
 }
 
+/* A program-defined name given as a string (open and close kinds): quoted,
+ * cut at PKT_NAME_MAX like the tables' names. */
+static inline char *put_name(char *o, const char *name)
+{
+    size_t n = strnlen(name, PKT_NAME_MAX);
+    *o++ = '"';
+    memcpy(o, name, n);
+    o += n;
+    *o++ = '"';
+    return o;
+}
+
+/* Room for each in-place part of a conn record. */
+#define CONN_PART_MAX (512 + 2 * TL__ADDR_TEXT_MAX + 2 * TL_JSON_DOUBLE_MAX + 5 * sizeof(qname) + PKT_SLACK)
+#define CONN_EVENTS_MAX (16 + TL_MAX_CONN_EVENTS * (sizeof(qname) + 1) + PKT_SLACK)
+_Static_assert(CONN_PART_MAX <= TL_JSON_BUF && CONN_EVENTS_MAX <= TL_JSON_BUF, "conn parts fit the buffer");
+
+/* Written in place like the packet record (measured: ~7,000 Ir per record
+ * through the generic writer, 140 Ir/packet of `read --json` on h1m). */
 static void on_conn(void *ctx, const tl_conn_record *r)
 {
     tl_json_sink *s = ctx;
     tl_json *w = &s->w;
-    tl_json_obj_begin(w);
-    tl_json_kv_str(w, "type", "conn");
-    tl_json_kv_u64(w, "conn", r->conn);
-    tl_json_kv_str(w, "uid", r->uid);
-    tl_json_kv_time(w, "ts", r->ts, s->digits);
-    tl_json_kv_double(w, "duration", r->duration, s->digits);
-    kv_addr(w, "orig_h", &r->orig_h);
-    tl_json_kv_u64(w, "orig_p", r->orig_p);
-    kv_addr(w, "resp_h", &r->resp_h);
-    tl_json_kv_u64(w, "resp_p", r->resp_p);
-    tl_json_kv_str(w, "conn_state", r->conn_state ? r->conn_state : "OTH");
-    tl_json_kv_str(w, "history", r->history);
-    tl_json_kv_u64(w, "orig_pkts", r->orig_pkts);
-    tl_json_kv_u64(w, "resp_pkts", r->resp_pkts);
-    tl_json_kv_u64(w, "orig_bytes", r->orig_bytes);
-    tl_json_kv_u64(w, "resp_bytes", r->resp_bytes);
-    tl_json_kv_u64(w, "orig_ip_bytes", r->orig_ip_bytes);
-    tl_json_kv_u64(w, "resp_ip_bytes", r->resp_ip_bytes);
-    tl_json_kv_u64(w, "missed_bytes", r->missed_bytes);
-    if (r->opened != TL_OPEN_NONE) tl_json_kv_str(w, "opened", tl_open_kind_name(r->opened));
-    else tl_json_kv_null(w, "opened");
-    tl_json_kv_str(w, "closed", tl_close_kind_name(r->closed));
-    kv_role(w, "closed_by", r->closed_by);
-    tl_json_kv_str(w, "client_state", tl_tcp_state_name(r->client_state));
-    tl_json_kv_str(w, "server_state", tl_tcp_state_name(r->server_state));
-    if (r->handshake_rtt >= 0) tl_json_kv_double(w, "handshake_rtt", r->handshake_rtt, s->digits);
-    tl_json_kv_u64(w, "retransmissions", r->retransmissions);
-    tl_json_kv_bool(w, "evicted", r->evicted);
-    tl_json_key(w, "events");
-    tl_json_arr_begin(w);
-    for (unsigned i = 0; i < r->n_events && i < TL_MAX_CONN_EVENTS; i++)
-        tl_json_str(w, tl_event_name(r->events[i]));
-    tl_json_arr_end(w);
-    tl_json_obj_end(w);
+    char *o = tl_json_reserve_raw(w, CONN_PART_MAX);
+    TL_JSON_PUT_LIT(o, "{\"type\":\"conn\",\"conn\":");
+    o = put_u32(o, r->conn);
+    TL_JSON_PUT_LIT(o, ",\"uid\":");
+    tl_json_commit_raw(w, o);
+    tl_json_put_string(w, r->uid, strnlen(r->uid, sizeof r->uid));
+
+    o = tl_json_reserve_raw(w, CONN_PART_MAX);
+    TL_JSON_PUT_LIT(o, ",\"ts\":");
+    o += tl_fmt_time(o, r->ts, s->digits);
+    TL_JSON_PUT_LIT(o, ",\"duration\":");
+    o += tl_fmt_double(o, r->duration, s->digits);
+    TL_JSON_PUT_LIT(o, ",\"orig_h\":");
+    o = put_addr(o, &r->orig_h);
+    TL_JSON_PUT_LIT(o, ",\"orig_p\":");
+    o = put_u32(o, r->orig_p);
+    TL_JSON_PUT_LIT(o, ",\"resp_h\":");
+    o = put_addr(o, &r->resp_h);
+    TL_JSON_PUT_LIT(o, ",\"resp_p\":");
+    o = put_u32(o, r->resp_p);
+    TL_JSON_PUT_LIT(o, ",\"conn_state\":");
+    tl_json_commit_raw(w, o);
+    const char *cs = r->conn_state ? r->conn_state : "OTH";
+    tl_json_put_string(w, cs, strlen(cs));
+    o = tl_json_reserve_raw(w, 16);
+    TL_JSON_PUT_LIT(o, ",\"history\":");
+    tl_json_commit_raw(w, o);
+    tl_json_put_string(w, r->history, strnlen(r->history, sizeof r->history));
+
+    o = tl_json_reserve_raw(w, CONN_PART_MAX);
+    TL_JSON_PUT_LIT(o, ",\"orig_pkts\":");
+    o = put_u64(o, r->orig_pkts);
+    TL_JSON_PUT_LIT(o, ",\"resp_pkts\":");
+    o = put_u64(o, r->resp_pkts);
+    TL_JSON_PUT_LIT(o, ",\"orig_bytes\":");
+    o = put_u64(o, r->orig_bytes);
+    TL_JSON_PUT_LIT(o, ",\"resp_bytes\":");
+    o = put_u64(o, r->resp_bytes);
+    TL_JSON_PUT_LIT(o, ",\"orig_ip_bytes\":");
+    o = put_u64(o, r->orig_ip_bytes);
+    TL_JSON_PUT_LIT(o, ",\"resp_ip_bytes\":");
+    o = put_u64(o, r->resp_ip_bytes);
+    TL_JSON_PUT_LIT(o, ",\"missed_bytes\":");
+    o = put_u64(o, r->missed_bytes);
+    TL_JSON_PUT_LIT(o, ",\"opened\":");
+    if (r->opened != TL_OPEN_NONE) o = put_name(o, tl_open_kind_name(r->opened));
+    else TL_JSON_PUT_LIT(o, "null");
+    TL_JSON_PUT_LIT(o, ",\"closed\":");
+    o = put_name(o, tl_close_kind_name(r->closed));
+    TL_JSON_PUT_LIT(o, ",\"closed_by\":");
+    o = put_role(o, s, r->closed_by);
+    TL_JSON_PUT_LIT(o, ",\"client_state\":");
+    o = put_q(o, state_q(s, r->client_state));
+    TL_JSON_PUT_LIT(o, ",\"server_state\":");
+    o = put_q(o, state_q(s, r->server_state));
+    if (r->handshake_rtt >= 0) {
+        TL_JSON_PUT_LIT(o, ",\"handshake_rtt\":");
+        o += tl_fmt_double(o, r->handshake_rtt, s->digits);
+    }
+    TL_JSON_PUT_LIT(o, ",\"retransmissions\":");
+    o = put_u32(o, r->retransmissions);
+    if (r->evicted) TL_JSON_PUT_LIT(o, ",\"evicted\":true");
+    else TL_JSON_PUT_LIT(o, ",\"evicted\":false");
+    tl_json_commit_raw(w, o);
+
+    o = tl_json_reserve_raw(w, CONN_EVENTS_MAX);
+    TL_JSON_PUT_LIT(o, ",\"events\":[");
+    for (unsigned i = 0; i < r->n_events && i < TL_MAX_CONN_EVENTS; i++) {
+        if (i) *o++ = ',';
+        o = put_q(o, event_q(s, r->events[i]));
+    }
+    TL_JSON_PUT_LIT(o, "]}");
+    tl_json_commit_raw(w, o);
     tl_json_end_line(w);
 }
 
