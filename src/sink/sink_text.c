@@ -218,8 +218,10 @@ static inline void pl_pad(pl *c, pl_col col, size_t width, size_t min)
     size_t vis = (size_t)(c->o - col.o) - (c->hidden - col.hidden);
     size_t n = vis < width ? width - vis : 0;
     if (n < min) n = min;
-    /* widths are at most 34: one fixed-size copy, the excess overwritten next */
-    memcpy(c->o, "                                        ", 40);
+    /* at most 22 (the shortest seq column is "win 0, len 0"): one fixed-size
+     * copy, the excess overwritten next */
+    if (n <= 32) memcpy(c->o, "                                ", 32);
+    else memset(c->o, ' ', n);
     c->o += n;
 }
 
@@ -341,7 +343,7 @@ static void pl_seq(pl *c, const tl_pkt_view *v, const tl_output_opts *o)
 
 /* One endpoint's state: "client ESTABLISHED", or "client SYN-SENT ->
  * ESTABLISHED" when this packet changed it. */
-static void pl_state_col(pl *c, int ep, tl_tcp_state before, tl_tcp_state after, const tl_output_opts *o)
+static inline void pl_state_col(pl *c, int ep, tl_tcp_state before, tl_tcp_state after, const tl_output_opts *o)
 {
     if (ep == 0) PL_LIT(c, "client ");
     else PL_LIT(c, "server ");
