@@ -400,6 +400,18 @@ void tl_json_double(tl_json *j, double v, int digits)
     j->len += tl_fmt_double(o, v, digits);
 }
 
+/* The fraction of a timestamp: '.' and the first `digits` (1..9) of the
+ * nine digits of nsec, i.e. truncated to the capture's own precision
+ * without a division by a variable. Writes 10 bytes at o. */
+static char *put_frac(char *o, uint32_t nsec, int digits)
+{
+    uint32_t first = nsec / 100000000;
+    *o++ = '.';
+    o[0] = (char)('0' + first);
+    tl__put8(o + 1, nsec - first * 100000000);
+    return o + digits;
+}
+
 size_t tl_fmt_time(char *buf, tl_time t, int digits)
 {
     if (digits < 0) digits = 0;
@@ -419,17 +431,20 @@ size_t tl_fmt_time(char *buf, tl_time t, int digits)
     } else
         sec = (uint64_t)t.sec;
     o = tl_put_u64(o, sec);
-    if (digits > 0) {
-        /* all nine digits of nsec, of which the first `digits` are kept:
-         * truncation to the capture's own precision without a division by
-         * a variable (sign, 20 digits, point and 9 digits fit 32 bytes) */
-        uint32_t first = nsec / 100000000;
-        *o++ = '.';
-        o[0] = (char)('0' + first);
-        tl__put8(o + 1, nsec - first * 100000000);
-        o += digits;
-    }
+    /* sign, 20 digits, point and 9 digits fit 32 bytes */
+    if (digits > 0) o = put_frac(o, nsec, digits);
     return (size_t)(o - buf);
+}
+
+size_t tl_fmt_time_cached(char *buf, tl_time t, int digits, tl_sec_text *c)
+{
+    if (t.sec < 0 || t.nsec >= 1000000000u || digits <= 0 || digits > 9) return tl_fmt_time(buf, t, digits);
+    if (t.sec != c->sec) {
+        c->sec = t.sec;
+        c->n = (size_t)(tl_put_u64(c->s, (uint64_t)t.sec) - c->s);
+    }
+    memcpy(buf, c->s, sizeof c->s);   /* 19 digits at most: the rest is overwritten */
+    return (size_t)(put_frac(buf + c->n, t.nsec, digits) - buf);
 }
 
 void tl_json_time(tl_json *j, tl_time t, int digits)

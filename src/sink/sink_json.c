@@ -27,6 +27,7 @@ typedef struct qname {
 typedef struct tl_json_sink {
     tl_json w;
     int digits;
+    tl_sec_text sec;                  /* the last record's second */
     qname state[TL_ST_COUNT + 1];     /* the last: what an unknown value prints */
     qname event[TL_EV_COUNT + 1];
     qname role[2];                    /* client, server */
@@ -176,7 +177,7 @@ static void write_packet(tl_json_sink *s, const tl_pkt_view *v)
     o = put_u64_or_null(o, f ? f->n : 0);
     if (f) {
         TL_JSON_PUT_LIT(o, ",\"ts\":");
-        o += tl_fmt_time(o, f->ts, s->digits);
+        o += tl_fmt_time_cached(o, f->ts, s->digits, &s->sec);
     }
     TL_JSON_PUT_LIT(o, ",\"conn\":");
     o = put_u64_or_null(o, v->conn);
@@ -269,7 +270,7 @@ static void on_state(void *ctx, const tl_state_change *c)
     tl_json *w = &s->w;
     char *o = tl_json_reserve_raw(w, SMALL_RECORD_MAX);
     TL_JSON_PUT_LIT(o, "{\"type\":\"state\",\"ts\":");
-    o += tl_fmt_time(o, c->ts, s->digits);
+    o += tl_fmt_time_cached(o, c->ts, s->digits, &s->sec);
     TL_JSON_PUT_LIT(o, ",\"n\":");
     o = put_u64_or_null(o, c->n);
     TL_JSON_PUT_LIT(o, ",\"conn\":");
@@ -291,7 +292,7 @@ static void on_event(void *ctx, const tl_event *e)
     tl_json *w = &s->w;
     char *o = tl_json_reserve_raw(w, SMALL_RECORD_MAX);
     TL_JSON_PUT_LIT(o, "{\"type\":\"event\",\"ts\":");
-    o += tl_fmt_time(o, e->ts, s->digits);
+    o += tl_fmt_time_cached(o, e->ts, s->digits, &s->sec);
     TL_JSON_PUT_LIT(o, ",\"n\":");
     o = put_u64_or_null(o, e->n);
     TL_JSON_PUT_LIT(o, ",\"conn\":");
@@ -347,7 +348,7 @@ static void on_conn(void *ctx, const tl_conn_record *r)
 
     o = tl_json_reserve_raw(w, CONN_PART_MAX);
     TL_JSON_PUT_LIT(o, ",\"ts\":");
-    o += tl_fmt_time(o, r->ts, s->digits);
+    o += tl_fmt_time_cached(o, r->ts, s->digits, &s->sec);
     TL_JSON_PUT_LIT(o, ",\"duration\":");
     o += tl_fmt_double(o, r->duration, s->digits);
     TL_JSON_PUT_LIT(o, ",\"orig_h\":");
@@ -487,6 +488,7 @@ int tl_sink_json_new(tl_sink *out, FILE *fp, const tl_output_opts *o)
     if (!s) return TL_ENOMEM;
     tl_json_init_batched(&s->w, fp);
     names_init(s);
+    tl_sec_text_init(&s->sec);
     s->digits = o && o->ts_digits > 0 && o->ts_digits <= 9 ? o->ts_digits : 6;
     out->ops = &tl_json_ops;
     out->ctx = s;
