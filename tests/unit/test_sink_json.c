@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <math.h>
+#include <sys/stat.h>
 
 #include "tcplens/sink.h"
 
@@ -314,6 +315,66 @@ static void tee_forwards_to_every_sink(void **st)
     out_close(&b);
 }
 
+/* Everything a FILE on a descriptor received, read back from the start. */
+static char *file_text(FILE *fp)
+{
+    fflush(fp);
+    long n = ftell(fp);
+    assert_true(n >= 0);
+    char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    rewind(fp);
+    assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
+    b[n] = 0;
+    return b;
+}
+
+/* Packet records (enough for several blocks) to a FILE on a descriptor:
+ * fully buffered it gets them in blocks, line-buffered (a live terminal)
+ * each line as it is made; both get the bytes written to memory. */
+static void json_file_output_has_the_same_bytes_batched_or_not(void **st)
+{
+    (void)st;
+    enum { N = 100 };
+    tl_frame f;
+    tl_packet p;
+    tl_pkt_view v;
+    example_packet(&f, &p, &v);
+    out m;
+    out_open(&m, 6);
+    for (int i = 0; i < N; i++) {
+        f.n = (uint64_t)i + 1;
+        m.sink.ops->packet(m.sink.ctx, &v);
+    }
+    const char *want = out_text(&m);
+    assert_true(strlen(want) > 3 * 8192);
+    for (int line_buffered = 0; line_buffered < 2; line_buffered++) {
+        FILE *fp = tmpfile();
+        assert_non_null(fp);
+        if (line_buffered) assert_int_equal(setvbuf(fp, NULL, _IOLBF, 0), 0);
+        tl_sink s;
+        tl_output_opts opts = {.ts_digits = 6};
+        assert_int_equal(tl_sink_json_new(&s, fp, &opts), TL_OK);
+        const char *line_end = want;
+        for (int i = 0; i < N; i++) {
+            f.n = (uint64_t)i + 1;
+            s.ops->packet(s.ctx, &v);
+            line_end = strchr(line_end, '\n') + 1;
+            if (line_buffered) {
+                struct stat sb;
+                assert_int_equal(fstat(fileno(fp), &sb), 0);
+                assert_int_equal((size_t)sb.st_size, (size_t)(line_end - want));
+            }
+        }
+        tl_sink_free(&s);
+        char *got = file_text(fp);
+        fclose(fp);
+        assert_string_equal(got, want);
+        free(got);
+    }
+    out_close(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +385,7 @@ int main(void)
         cmocka_unit_test(json_conn_record_has_every_spec_field),
         cmocka_unit_test(json_error_and_stats_records),
         cmocka_unit_test(tee_forwards_to_every_sink),
+        cmocka_unit_test(json_file_output_has_the_same_bytes_batched_or_not),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,80 @@ static void json_doubles_are_fixed_point(void **st)
     mem_close(&m);
 }
 
+/* Escaping scans 8 bytes at a time: each kind of byte that needs escaping,
+ * at every position of a run longer than a word, is still found. */
+static void json_escapes_wherever_the_byte_is(void **st)
+{
+    (void)st;
+    static const struct { char c; const char *esc; } cases[] = {
+        {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\x01', "\\u0001"},
+        {'\x1f', "\\u001f"}, {'\x7f', "\\u007f"}, {'\x80', "\\u0080"}, {'\xff', "\\u00ff"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        for (size_t pos = 0; pos < 20; pos++) {
+            char in[20], want[64];
+            memset(in, 'a', sizeof in);
+            in[pos] = cases[k].c;
+            snprintf(want, sizeof want, "\"%.*s%s%.*s\"", (int)pos, in, cases[k].esc,
+                     (int)(sizeof in - pos - 1), in + pos + 1);
+            check_str(in, sizeof in, want);
+        }
+}
+
+/* Doubles are hand-formatted below 1e9: the same digits as printf's "%.*f"
+ * (round to nearest, ties to even, on the exact binary value) at every
+ * precision, including exact ties and values just beside them. */
+static void json_doubles_round_as_printf_does(void **st)
+{
+    (void)st;
+    static const double values[] = {
+        0.0, 0.5, 1.5, 2.5, 0.125, 0.375, 1.0000005, 0.0000005, 0.0000015, 0.000444, 0.0123456,
+        123456789.0000005, 999999999.9999999, 1e9, 4294967295.5, 1e-300, 5e-324, 12.3456789,
+        0.1, 0.7, 1.005, 2.675, 1e20, 3.0, 60.000001,
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        for (int d = 0; d <= 12; d++) {
+            char want[400], got[TL_JSON_DOUBLE_MAX + 1];
+            snprintf(want, sizeof want, "%.*f", d, values[i]);
+            size_t n = tl_fmt_double(got, values[i], d);
+            got[n] = 0;
+            assert_string_equal(got, want);
+            /* negative: the same with a sign, unless it rounds to zero */
+            n = tl_fmt_double(got, -values[i], d);
+            got[n] = 0;
+            if (strspn(want, "0.") == strlen(want)) assert_string_equal(got, want);
+            else {
+                assert_int_equal(got[0], '-');
+                assert_string_equal(got + 1, want);
+            }
+        }
+    char got[TL_JSON_DOUBLE_MAX];
+    assert_int_equal(tl_fmt_double(got, NAN, 6), 4);
+    assert_memory_equal(got, "null", 4);
+}
+
+/* Whole seconds kept from the record before give the same text as
+ * formatting each timestamp afresh, across second changes, negative
+ * times and every precision. */
+static void json_cached_seconds_give_the_same_timestamps(void **st)
+{
+    (void)st;
+    static const tl_time times[] = {
+        {1700000000, 268000}, {1700000000, 999999999}, {1700000001, 0}, {1700000001, 5},
+        {1700000001, 1000000000}, {-3, 750000000}, {0, 0}, {9, 123456789}, {10, 1},
+        {INT64_MAX, 999999999}, {1700000001, 42},
+    };
+    tl_sec_text c;
+    tl_sec_text_init(&c);
+    for (int d = 0; d <= 10; d++)
+        for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+            char want[32], got[32];
+            size_t n = tl_fmt_time(want, times[i], d);
+            assert_int_equal(tl_fmt_time_cached(got, times[i], d, &c), n);
+            assert_memory_equal(got, want, n);
+        }
+}
+
 static void json_nesting_puts_commas_between_members_only(void **st)
 {
     (void)st;
@@ -217,6 +291,9 @@ int main(void)
         cmocka_unit_test(json_doubles_are_fixed_point),
         cmocka_unit_test(json_nesting_puts_commas_between_members_only),
         cmocka_unit_test(json_null_string_is_null),
+        cmocka_unit_test(json_escapes_wherever_the_byte_is),
+        cmocka_unit_test(json_doubles_round_as_printf_does),
+        cmocka_unit_test(json_cached_seconds_give_the_same_timestamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <math.h>
+#include <sys/stat.h>
 
 #include "sink/text_line.h"
 #include "tcplens/sink.h"
@@ -491,6 +492,66 @@ static void text_packet_line_is_the_sinks_line(void **st)
     free(t);
 }
 
+/* Everything a FILE on a descriptor received, read back from the start. */
+static char *file_text(FILE *fp)
+{
+    fflush(fp);
+    long n = ftell(fp);
+    assert_true(n >= 0);
+    char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    rewind(fp);
+    assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
+    b[n] = 0;
+    return b;
+}
+
+/* A fully buffered FILE on a descriptor gets the lines in blocks and a
+ * line-buffered one each line as it is made (a live terminal), both with
+ * the very bytes written to memory; and -x output, written to the FILE
+ * directly, stays in order. */
+static void text_file_output_has_the_same_bytes_batched_or_not(void **st)
+{
+    (void)st;
+    tl_output_opts opts = {.ts_digits = 6, .hex = true};
+    char *want = conversation_text(opts);
+    for (int line_buffered = 0; line_buffered < 2; line_buffered++) {
+        out o;
+        memset(&o, 0, sizeof o);
+        o.fp = tmpfile();
+        assert_non_null(o.fp);
+        if (line_buffered) assert_int_equal(setvbuf(o.fp, NULL, _IOLBF, 0), 0);
+        assert_int_equal(tl_sink_text_new(&o.sink, o.fp, &opts), TL_OK);
+        packet(&o, 1, 0, TL_ROLE_CLIENT, TL_TH_SYN, 0, 0, NULL, TL_ST_UNKNOWN, TL_ST_UNKNOWN,
+               TL_ST_SYN_SENT, TL_ST_LISTEN);
+        if (line_buffered) {
+            /* the line is in the file before the next record comes */
+            struct stat sb;
+            assert_int_equal(fstat(fileno(o.fp), &sb), 0);
+            const char *nl = strchr(want, '\n');
+            assert_int_equal((size_t)sb.st_size, (size_t)(nl - want) + 1);
+        }
+        tl_sink_free(&o.sink);
+        char *got = file_text(o.fp);
+        fclose(o.fp);
+        /* the first packet's line, then the rest of the conversation */
+        assert_memory_equal(got, want, strlen(got));
+        free(got);
+
+        o.fp = tmpfile();
+        assert_non_null(o.fp);
+        if (line_buffered) assert_int_equal(setvbuf(o.fp, NULL, _IOLBF, 0), 0);
+        assert_int_equal(tl_sink_text_new(&o.sink, o.fp, &opts), TL_OK);
+        conversation(&o);
+        tl_sink_free(&o.sink);
+        got = file_text(o.fp);
+        fclose(o.fp);
+        assert_string_equal(got, want);
+        free(got);
+    }
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +570,7 @@ int main(void)
         cmocka_unit_test(text_states_before_come_from_the_view),
         cmocka_unit_test(text_path_lines_follow_each_endpoint),
         cmocka_unit_test(text_packet_line_is_the_sinks_line),
+        cmocka_unit_test(text_file_output_has_the_same_bytes_batched_or_not),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
