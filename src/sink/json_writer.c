@@ -335,18 +335,23 @@ void tl_json_null(tl_json *j)
 
 /* v rounded to `digits` (0..9) fraction digits exactly as printf's "%.*f"
  * rounds (to nearest, ties to even, on the exact binary value), for |v| <
- * 10^9: v = mant * 2^e, so v * 10^digits = mant * 10^digits * 2^e, which
- * fits 128 bits before the shift. Returns the length, 0 when v is out of
- * this range. */
+ * 10^9: v = mant * 2^-shift (IEEE 754 binary64 fields), so v * 10^digits =
+ * mant * 10^digits * 2^-shift, which fits 128 bits before the shift.
+ * Returns the length, 0 when v is out of this range. */
 static size_t fmt_fixed(char *b, double v, int digits)
 {
     static const uint32_t pow10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000,
                                        10000000, 100000000, 1000000000};
     double a = fabs(v);
     if (!(a < 1e9) || digits < 0 || digits > 9) return 0;
-    int e;
-    uint64_t mant = (uint64_t)ldexp(frexp(a, &e), 53);   /* exact: a = mant * 2^(e - 53) */
-    int shift = 53 - e;                                  /* > 0, as a < 2^30 */
+    _Static_assert(sizeof(double) == 8, "binary64 doubles");
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    int biased = (int)(bits >> 52);                      /* sign is 0 */
+    uint64_t mant = bits & ((UINT64_C(1) << 52) - 1);
+    if (biased) mant |= UINT64_C(1) << 52;               /* normal */
+    else biased = 1;                                     /* zero, subnormal */
+    int shift = 1075 - biased;                           /* >= 22, as a < 2^30 */
     __extension__ typedef unsigned __int128 u128;
     u128 x = (u128)mant * pow10[digits];                 /* < 2^83 */
     uint64_t q = 0;

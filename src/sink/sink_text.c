@@ -38,6 +38,24 @@
 #define C_ERROR "1;31"
 #define C_WARN "33"
 
+/* RFC 9293 state names with their lengths (the longest, SYN-RECEIVED, has
+ * 12), copied with one fixed-size memcpy instead of strlen and a variable
+ * one; the last entry is what an unknown value prints. */
+typedef struct state_text {
+    uint8_t n;
+    char s[15];
+} state_text;
+
+static void state_texts_make(state_text *t)
+{
+    for (int i = 0; i <= TL_ST_COUNT; i++) {
+        const char *name = tl_tcp_state_name((tl_tcp_state)i);
+        size_t n = strnlen(name, sizeof t[i].s);
+        memcpy(t[i].s, name, n);
+        t[i].n = (uint8_t)n;
+    }
+}
+
 /* States kept for one endpoint's path within one packet. */
 #define TL_PATH_MAX 8
 
@@ -56,6 +74,7 @@ typedef struct tl_text_sink {
     tl_tcp_state path[2][TL_PATH_MAX];
     unsigned npath[2];                    /* states in path; 0 = no steps yet */
     tl_text_table table;        /* connection rows until the end */
+    state_text states[TL_ST_COUNT + 1];
 
     /* Lines waiting for the FILE (see tl__file_batchable); anything that
      * writes to fp itself goes through direct() first. */
@@ -161,6 +180,7 @@ static void conn_col(tl_line *l, uint32_t conn)
 typedef struct pl {
     char *o;
     size_t hidden;
+    const state_text *states;   /* state_texts_make's table */
 } pl;
 
 /* Room the line needs apart from its analysis flags, and per flag; every
@@ -225,29 +245,9 @@ static inline void pl_pad(pl *c, pl_col col, size_t width, size_t min)
     c->o += n;
 }
 
-/* RFC 9293 state names with their lengths, made once from tl_tcp_state_name
- * (the last entry: what an unknown value prints). */
-typedef struct state_text {
-    uint8_t n;
-    char s[15];
-} state_text;
-
-static state_text state_texts[TL_ST_COUNT + 1];
-static once_flag state_texts_once = ONCE_FLAG_INIT;
-
-static void state_texts_make(void)
-{
-    for (int i = 0; i <= TL_ST_COUNT; i++) {
-        const char *name = tl_tcp_state_name((tl_tcp_state)i);
-        size_t n = strnlen(name, sizeof state_texts[i].s);
-        memcpy(state_texts[i].s, name, n);
-        state_texts[i].n = (uint8_t)n;
-    }
-}
-
 static inline void pl_state(pl *c, tl_tcp_state st)
 {
-    const state_text *t = &state_texts[(unsigned)st < TL_ST_COUNT ? (unsigned)st : TL_ST_COUNT];
+    const state_text *t = &c->states[(unsigned)st < TL_ST_COUNT ? (unsigned)st : TL_ST_COUNT];
     memcpy(c->o, t->s, sizeof t->s);
     c->o += t->n;
 }
@@ -405,7 +405,6 @@ static void pl_sack(pl *c, const tl_pkt_view *v, const tl_output_opts *o)
 static void pl_packet(pl *c, const tl_pkt_view *v, const tl_output_opts *o, tl_time base)
 {
     const tl_packet *p = v->pkt;
-    call_once(&state_texts_once, state_texts_make);
     pl_stamp(c, v->frame->ts, o, base);
     pl_conn(c, v->conn);
 
@@ -472,14 +471,21 @@ static inline size_t pl_room(const tl_pkt_view *v)
     return PL_FIXED_MAX + (size_t)n * PL_PER_ANALYSIS;
 }
 
+/* The state table of tl_text_packet_line's callers without a sink. */
+static state_text shared_states[TL_ST_COUNT + 1];
+static once_flag shared_states_once = ONCE_FLAG_INIT;
+
+static void shared_states_make(void) { state_texts_make(shared_states); }
+
 void tl_text_packet_line(tl_line *l, const tl_pkt_view *v, const tl_output_opts *o, tl_time base)
 {
+    call_once(&shared_states_once, shared_states_make);
     /* in place when the line has room for the longest such line (the usual
      * case: a fresh line), else through a temporary, cut where it ends */
     size_t need = pl_room(v);
     char tmp[PL_MAX];
     bool in_place = TL_LINE_CAP - l->len >= need;
-    pl c = {in_place ? l->s + l->len : tmp, 0};
+    pl c = {in_place ? l->s + l->len : tmp, 0, shared_states};
     char *start = c.o;
     pl_packet(&c, v, o, base);
     size_t n = (size_t)(c.o - start);
@@ -620,7 +626,7 @@ static void on_packet(void *ctx, const tl_pkt_view *v)
          * cut at TL_LINE_CAP as a tl_line would cut it) */
         size_t need = pl_room(v) + 1;
         if (need > sizeof s->out - s->out_len) out_flush(s);
-        pl c = {s->out + s->out_len, 0};
+        pl c = {s->out + s->out_len, 0, s->states};
         pl_packet(&c, v, &s->o, s->base);
         *c.o++ = '\n';
         s->out_len = (size_t)(c.o - s->out);
@@ -771,6 +777,7 @@ int tl_sink_text_new(tl_sink *out, FILE *fp, const tl_output_opts *o)
     if (!s) return TL_ENOMEM;
     s->fp = fp;
     s->batch = TL_JSON_BATCH_UNDECIDED;
+    state_texts_make(s->states);
     if (o) s->o = *o;
     tl_text_table_init(&s->table);
     out->ops = &tl_text_ops;

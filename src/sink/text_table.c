@@ -49,8 +49,7 @@ static void header(FILE *fp)
 
 static void endpoint(tl_line *l, const tl_addr *a, uint16_t port)
 {
-    char b[64];
-    tl_line_str(l, tl_addr_format(a, b, sizeof b));
+    tl_line_addr(l, a);
     tl_line_ch(l, '.');
     tl_line_u64(l, port);
 }
