@@ -209,7 +209,12 @@ typedef struct tl_sec_text {
     char s[24];
 } tl_sec_text;
 
-static inline void tl_sec_text_init(tl_sec_text *c) { c->sec = -1; }
+static inline void tl_sec_text_init(tl_sec_text *c)
+{
+    c->sec = -1;
+    c->n = 0;
+    memset(c->s, 0, sizeof c->s);   /* copied whole: no indeterminate bytes */
+}
 
 /* tl_fmt_time through c: the same text. */
 size_t tl_fmt_time_cached(char *buf, tl_time t, int digits, tl_sec_text *c);

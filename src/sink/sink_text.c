@@ -268,7 +268,7 @@ static void pl_stamp(pl *c, tl_time t, const tl_output_opts *o, tl_time base)
         d.sec--;
         d.nsec = t.nsec + 1000000000u - base.nsec;
     }
-    char b[32];
+    char b[32] = {0};   /* copied whole below */
     size_t n = tl_fmt_time(b, d, digits);
     size_t width = (size_t)digits + 4;   /* at most 13 */
     size_t pad = n < width ? width - n : 0;
