@@ -126,6 +126,13 @@ typedef struct tl_sink_ops {
     void (*error)(void *ctx, const tl_error_record *e);
     void (*finish)(void *ctx, const tl_stats *st);
     void (*free)(void *ctx);
+    /* Once, with the first frame fed to the tracker whatever its decode
+     * result (TCP or not, malformed, skipped), before any other op about
+     * that frame: its packet, state changes, events. Only errors reported
+     * before any frame come earlier; never called when no frame comes. For
+     * sinks that need the capture's start (relative times) but not every
+     * packet: a packet op makes the tracker build a view per packet. */
+    void (*start)(void *ctx, const tl_frame *first);
 } tl_sink_ops;
 
 /* Any op may be NULL (ignored). */

@@ -612,7 +612,7 @@ static void on_packet(void *ctx, const tl_pkt_view *v)
         s->base = v->frame->ts;
         s->have_base = true;
     }
-    if (s->o.quiet || s->o.conns_only) return;
+    if (s->o.quiet) return;
     flush_paths(s);
     s->last_n = 0;
     if (v->result != TL_DECODE_OK) {
@@ -657,7 +657,7 @@ static void on_packet(void *ctx, const tl_pkt_view *v)
 static void on_state(void *ctx, const tl_state_change *c)
 {
     tl_text_sink *s = ctx;
-    if (s->o.quiet || s->o.conns_only) return;
+    if (s->o.quiet) return;
     if (c->n && c->n == s->last_n && c->conn == s->last_conn &&
         (c->endpoint == TL_ROLE_CLIENT || c->endpoint == TL_ROLE_SERVER)) {
         /* a step of the last packet: gather its endpoint's path, and print
@@ -687,7 +687,6 @@ static void on_state(void *ctx, const tl_state_change *c)
 static void on_event(void *ctx, const tl_event *e)
 {
     tl_text_sink *s = ctx;
-    if (s->o.conns_only) return;
     flush_paths(s);
     tl_line l;
     tl_line_reset(&l);
@@ -760,10 +759,21 @@ static void on_free(void *ctx)
     free(s);
 }
 
+/* One set of ops per view, with only what that view prints: a packet op
+ * makes the tracker build a view of every packet. */
 static const tl_sink_ops tl_text_ops = {
     .packet = on_packet,
     .state = on_state,
     .event = on_event,
+    .conn = on_conn,
+    .error = on_error,
+    .finish = on_finish,
+    .free = on_free,
+};
+
+/* --conns: the table's rows (no times in them) and errors; no packet op
+ * (measured: read --conns h1m 1,018 -> 929 Ir/packet). */
+static const tl_sink_ops tl_text_conns_ops = {
     .conn = on_conn,
     .error = on_error,
     .finish = on_finish,
@@ -780,7 +790,7 @@ int tl_sink_text_new(tl_sink *out, FILE *fp, const tl_output_opts *o)
     state_texts_make(s->states);
     if (o) s->o = *o;
     tl_text_table_init(&s->table);
-    out->ops = &tl_text_ops;
+    out->ops = s->o.conns_only ? &tl_text_conns_ops : &tl_text_ops;
     out->ctx = s;
     return TL_OK;
 }

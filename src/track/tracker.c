@@ -3,7 +3,8 @@
  * Owns the connection table, generations (port reuse), roles, tshark-style
  * relative sequence numbers and window scaling, bounded memory (max conns,
  * idle timeout, linger after close) and the order of sink calls per frame:
- * packet, state changes, events, finished connection records.
+ * (start, at the first frame only), packet, state changes, events, finished
+ * connection records.
  */
 #include <math.h>
 #include <stddef.h>
@@ -572,6 +573,7 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
     if (!tr->have_time) {
         tr->last_sweep = f->ts;
         tr->have_time = true;
+        if (tr->sink.ops->start) tr->sink.ops->start(tr->sink.ctx, f);
     } else if (second_passed(tr->last_sweep, f->ts)) {
         sweep(tr, f->ts);
     }

@@ -25,6 +25,7 @@ typedef struct out {
     tl_frame f;
     tl_packet p;
     tl_pkt_view v;
+    bool started;               /* the start op had its first frame */
 } out;
 
 static void out_open(out *o, const tl_output_opts *opts)
@@ -92,24 +93,33 @@ static void make_view(out *o, uint64_t n, uint32_t usec, tl_role from, uint8_t f
     v->server_state = ss;
 }
 
+/* A frame's view as the tracker hands it over: the start op first with
+ * the first frame, and only the ops the sink has (sink.h). */
+static void send_view(out *o, const tl_pkt_view *v)
+{
+    if (!o->started && o->sink.ops->start) o->sink.ops->start(o->sink.ctx, v->frame);
+    o->started = true;
+    if (o->sink.ops->packet) o->sink.ops->packet(o->sink.ctx, v);
+}
+
 static void packet(out *o, uint64_t n, uint32_t usec, tl_role from, uint8_t flags, uint32_t rel_seq,
                    uint32_t rel_ack, const char *payload, tl_tcp_state cb, tl_tcp_state sb, tl_tcp_state cs,
                    tl_tcp_state ss)
 {
     make_view(o, n, usec, from, flags, rel_seq, rel_ack, payload, cb, sb, cs, ss);
-    o->sink.ops->packet(o->sink.ctx, &o->v);
+    send_view(o, &o->v);
 }
 
 static void change(out *o, uint64_t n, tl_role ep, tl_tcp_state from, tl_tcp_state to)
 {
     tl_state_change c = {o->f.ts, n, 1, ep, from, to};
-    o->sink.ops->state(o->sink.ctx, &c);
+    if (o->sink.ops->state) o->sink.ops->state(o->sink.ctx, &c);
 }
 
 static void event(out *o, uint64_t n, tl_event_kind k, tl_role by)
 {
     tl_event e = {k, o->f.ts, n, 1, by, NULL, NAN};
-    o->sink.ops->event(o->sink.ctx, &e);
+    if (o->sink.ops->event) o->sink.ops->event(o->sink.ctx, &e);
 }
 
 static void conn_record(out *o)
@@ -134,7 +144,7 @@ static void conn_record(out *o)
     r.client_state = TL_ST_TIME_WAIT;
     r.server_state = TL_ST_CLOSED;
     r.handshake_rtt = 0.000018;
-    o->sink.ops->conn(o->sink.ctx, &r);
+    if (o->sink.ops->conn) o->sink.ops->conn(o->sink.ctx, &r);
 }
 
 static void finish(out *o)
@@ -147,7 +157,7 @@ static void finish(out *o)
     st.malformed = 1;
     st.by_reason[TL_REASON_TCP_DATA_OFFSET] = 1;
     st.conns = 1;
-    o->sink.ops->finish(o->sink.ctx, &st);
+    if (o->sink.ops->finish) o->sink.ops->finish(o->sink.ctx, &st);
 }
 
 /* A whole connection: handshake, 5 bytes of data, a 3-way close, an RST. */
@@ -352,6 +362,25 @@ static void text_quiet_prints_only_events(void **st)
     free(t);
 }
 
+/* The connection table needs no packet (its rows have no times): without
+ * a packet op the tracker builds no per-packet view. */
+static void text_conns_only_asks_for_no_packets(void **st)
+{
+    (void)st;
+    out o;
+    tl_output_opts opts = {.ts_digits = 6, .conns_only = true};
+    out_open(&o, &opts);
+    assert_null(o.sink.ops->packet);
+    assert_null(o.sink.ops->state);
+    assert_null(o.sink.ops->event);
+    assert_non_null(o.sink.ops->conn);
+    free(out_close(&o));
+    opts.conns_only = false;
+    out_open(&o, &opts);
+    assert_non_null(o.sink.ops->packet);
+    free(out_close(&o));
+}
+
 static void text_conns_only_prints_the_table(void **st)
 {
     (void)st;
@@ -397,9 +426,9 @@ static void text_malformed_frame_shows_its_reason(void **st)
     set_v4(&p.src, 1);
     set_v4(&p.dst, 2);
     tl_pkt_view v = {.frame = &f, .result = TL_DECODE_MALFORMED, .reason = TL_REASON_IPV4_IHL, .pkt = &p};
-    o.sink.ops->packet(o.sink.ctx, &v);
+    send_view(&o, &v);
     v.result = TL_DECODE_NOT_TCP;    /* not TCP: nothing */
-    o.sink.ops->packet(o.sink.ctx, &v);
+    send_view(&o, &v);
     char *t = out_close(&o);
     assert_string_equal(t, "  0.000000 -   malformed: ipv4_ihl  10.0.0.1 > 10.0.0.2  (packet 3)\n");
     free(t);
@@ -472,7 +501,7 @@ static void text_packet_line_is_the_sinks_line(void **st)
     o.p.opt.mss = 1460;
     o.v.n_analysis = 1;
     o.v.analysis[0] = TL_EV_RETRANSMISSION;
-    o.sink.ops->packet(o.sink.ctx, &o.v);
+    send_view(&o, &o.v);
     tl_line l;
     tl_line_reset(&l);
     tl_text_packet_line(&l, &o.v, &opts, (tl_time){1700000000, 250000000});
@@ -565,6 +594,7 @@ int main(void)
         cmocka_unit_test(text_ascii_dump_keeps_lines),
         cmocka_unit_test(text_quiet_prints_only_events),
         cmocka_unit_test(text_conns_only_prints_the_table),
+        cmocka_unit_test(text_conns_only_asks_for_no_packets),
         cmocka_unit_test(text_finish_prints_table_after_packets_and_stats),
         cmocka_unit_test(text_malformed_frame_shows_its_reason),
         cmocka_unit_test(text_states_before_come_from_the_view),

@@ -1,7 +1,8 @@
 /* test_tracker.c -- the tracker's own duties: connection numbering, records
  * for every connection (finished, evicted, still open), generations on a
  * reused 4-tuple, --max-conns and idle eviction, roles, tshark's relative
- * numbers, and --checksums=verify. Sub-modules have their own tests. */
+ * numbers, --checksums=verify, and the sink's start op. Sub-modules have
+ * their own tests. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,16 +23,30 @@ typedef struct recorder {
     uint32_t event_conn[MAXREC];
     int nviews, nrecs, nevents;
     tl_stats stats;
+    int calls;                  /* ops called so far, start included */
+    int nstarts, start_call;    /* start_call: calls before the start op */
+    tl_time start_ts;
+    uint64_t start_n;
 } recorder;
 
+static void rec_start(void *ctx, const tl_frame *first)
+{
+    recorder *r = ctx;
+    r->nstarts++;
+    r->start_call = r->calls++;
+    r->start_ts = first->ts;
+    r->start_n = first->n;
+}
 static void rec_packet(void *ctx, const tl_pkt_view *v)
 {
     recorder *r = ctx;
+    r->calls++;
     if (r->nviews < MAXREC) r->views[r->nviews++] = *v;
 }
 static void rec_event(void *ctx, const tl_event *e)
 {
     recorder *r = ctx;
+    r->calls++;
     if (r->nevents < MAXREC) {
         r->event_conn[r->nevents] = e->conn;
         r->events[r->nevents++] = e->kind;
@@ -40,28 +55,54 @@ static void rec_event(void *ctx, const tl_event *e)
 static void rec_conn(void *ctx, const tl_conn_record *c)
 {
     recorder *r = ctx;
+    r->calls++;
     if (r->nrecs < MAXREC) r->recs[r->nrecs++] = *c;
 }
 static void rec_finish(void *ctx, const tl_stats *st)
 {
-    ((recorder *)ctx)->stats = *st;
+    recorder *r = ctx;
+    r->calls++;
+    r->stats = *st;
 }
 static const tl_sink_ops rec_ops = {.packet = rec_packet, .event = rec_event,
-                                    .conn = rec_conn, .finish = rec_finish};
+                                    .conn = rec_conn, .finish = rec_finish, .start = rec_start};
+/* What `read --conns` asks for: no packets, so no views are built. */
+static const tl_sink_ops rec_records_ops = {.conn = rec_conn, .finish = rec_finish,
+                                            .start = rec_start};
 
 static recorder R;
 static tl_tracker *tr;
 static uint64_t frame_no;
 
-static void start(uint32_t max_conns, double idle, bool verify)
+static void start_sink(const tl_sink_ops *ops, uint32_t max_conns, double idle, bool verify)
 {
     memset(&R, 0, sizeof R);
     frame_no = 0;
-    tl_sink s = {&rec_ops, &R};
+    tl_sink s = {ops, &R};
     tl_tracker_config cfg = {.max_conns = max_conns, .idle_timeout = idle,
                              .verify_checksums = verify, .hash_seed = 99};
     char err[TL_ERRBUF_SIZE];
     assert_int_equal(tl_tracker_new(&tr, &cfg, &s, err), 0);
+}
+
+static void start(uint32_t max_conns, double idle, bool verify)
+{
+    start_sink(&rec_ops, max_conns, idle, verify);
+}
+
+static tl_frame frame_at(double t)
+{
+    return (tl_frame){NULL, 54, 54, {(int64_t)t, (uint32_t)((t - (int64_t)t) * 1e9)}, 1,
+                      ++frame_no, -1, "test"};
+}
+
+/* A frame that is no TCP segment (res: not TCP, malformed, ...). */
+static void other(double t, tl_decode_result res)
+{
+    tl_packet p;
+    memset(&p, 0, sizeof p);
+    tl_frame f = frame_at(t);
+    tl_tracker_feed(tr, &f, res, res == TL_DECODE_MALFORMED ? TL_REASON_IPV4_IHL : TL_REASON_NONE, &p);
 }
 
 /* Host cport <-> server 10.0.0.2:80; client_sends picks the direction. */
@@ -86,8 +127,7 @@ static void seg(double t, uint16_t cport, bool client_sends, uint8_t flags, uint
     p.payload_len = len;
     p.ip_len = 40 + len;
     p.cksum_status = ck;
-    tl_frame f = {NULL, 54, 54, {(int64_t)t, (uint32_t)((t - (int64_t)t) * 1e9)}, 1,
-                  ++frame_no, -1, "test"};
+    tl_frame f = frame_at(t);
     tl_tracker_feed(tr, &f, TL_DECODE_OK, TL_REASON_NONE, &p);
 }
 
@@ -277,6 +317,68 @@ static void bad_checksum_is_skipped_when_verifying(void **state)
     assert_string_equal(R.recs[0].history, "C");
 }
 
+/* Sinks without a packet op (--conns, -q) learn the capture's start from
+ * the start op: once, before anything else, with the first frame even
+ * when that is not a TCP segment. */
+static void start_op_comes_once_first_with_the_first_frame(void **state)
+{
+    (void)state;
+    start(0, 0, false);
+    other(0.5, TL_DECODE_NOT_TCP);
+    handshake_and_close(1.0, 1001, 100);
+    other(2.0, TL_DECODE_MALFORMED);
+    finish();
+    assert_int_equal(R.nstarts, 1);
+    assert_int_equal(R.start_call, 0);
+    assert_int_equal(R.start_ts.sec, 0);
+    assert_int_equal(R.start_ts.nsec, 500000000);
+    assert_int_equal(R.start_n, 1);
+    assert_int_equal(R.nviews, 8);
+    assert_int_equal(R.views[0].result, TL_DECODE_NOT_TCP);
+
+    /* a malformed first frame, and a sink that takes records only */
+    start_sink(&rec_records_ops, 0, 0, false);
+    other(3.25, TL_DECODE_MALFORMED);
+    seg(4.0, 1001, true, S, 100, 0, 0, 0);
+    finish();
+    assert_int_equal(R.nstarts, 1);
+    assert_int_equal(R.start_call, 0);
+    assert_int_equal(R.start_ts.sec, 3);
+    assert_int_equal(R.start_ts.nsec, 250000000);
+    assert_int_equal(R.nviews, 0);
+    assert_int_equal(R.nrecs, 1);
+}
+
+/* The views are the sink's only: a connection's record is the same
+ * whether or not a packet op made the tracker build them. */
+static void records_are_the_same_without_a_packet_op(void **state)
+{
+    (void)state;
+    tl_conn_record with[2];
+    for (int pass = 0; pass < 2; pass++) {
+        start_sink(pass ? &rec_records_ops : &rec_ops, 0, 0, false);
+        handshake_and_close(1.0, 1001, 100);
+        seg(1.5, 1002, true, A | P, 50000, 70000, 10, 0);
+        seg(1.6, 1002, true, A | P, 50000, 70000, 10, 0);   /* a retransmission */
+        finish();
+        assert_int_equal(R.nrecs, 2);
+        if (!pass) {
+            memcpy(with, R.recs, sizeof with);
+            continue;
+        }
+        for (int i = 0; i < 2; i++) {
+            assert_string_equal(R.recs[i].uid, with[i].uid);
+            assert_string_equal(R.recs[i].history, with[i].history);
+            assert_string_equal(R.recs[i].conn_state, with[i].conn_state);
+            assert_int_equal(R.recs[i].orig_pkts, with[i].orig_pkts);
+            assert_int_equal(R.recs[i].resp_bytes, with[i].resp_bytes);
+            assert_int_equal(R.recs[i].closed, with[i].closed);
+            assert_int_equal(R.recs[i].retransmissions, with[i].retransmissions);
+            assert_int_equal(R.recs[i].n_events, with[i].n_events);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +392,8 @@ int main(void)
         cmocka_unit_test(first_packet_syn_ack_makes_its_sender_the_server),
         cmocka_unit_test(midstream_relative_numbers_start_at_one_as_tshark),
         cmocka_unit_test(bad_checksum_is_skipped_when_verifying),
+        cmocka_unit_test(start_op_comes_once_first_with_the_first_frame),
+        cmocka_unit_test(records_are_the_same_without_a_packet_op),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
