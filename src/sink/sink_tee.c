@@ -25,6 +25,7 @@ static void on_event(void *ctx, const tl_event *e) { TL_TEE_FORWARD(event, e); }
 static void on_conn(void *ctx, const tl_conn_record *r) { TL_TEE_FORWARD(conn, r); }
 static void on_error(void *ctx, const tl_error_record *e) { TL_TEE_FORWARD(error, e); }
 static void on_finish(void *ctx, const tl_stats *st) { TL_TEE_FORWARD(finish, st); }
+static void on_start(void *ctx, const tl_frame *first) { TL_TEE_FORWARD(start, first); }
 
 static void on_free(void *ctx)
 {
@@ -41,6 +42,7 @@ static const tl_sink_ops tl_tee_ops = {
     .error = on_error,
     .finish = on_finish,
     .free = on_free,
+    .start = on_start,
 };
 
 int tl_sink_tee_new(tl_sink *out, const tl_sink *sinks, size_t n)

@@ -381,6 +381,26 @@ static void text_conns_only_asks_for_no_packets(void **st)
     free(out_close(&o));
 }
 
+/* -q stamps events from the first frame, which the start op gives even
+ * when it is no TCP segment (no packet op: no views built). */
+static void text_quiet_times_start_at_the_first_frame(void **st)
+{
+    (void)st;
+    out o;
+    tl_output_opts opts = {.ts_digits = 6, .quiet = true};
+    out_open(&o, &opts);
+    assert_null(o.sink.ops->packet);
+    tl_frame f = {.n = 1, .ts = {1700000000, 0}};
+    tl_pkt_view v = {.frame = &f, .result = TL_DECODE_NOT_TCP};
+    send_view(&o, &v);
+    packet(&o, 2, 0, TL_ROLE_CLIENT, TL_TH_SYN, 0, 0, NULL, TL_ST_UNKNOWN, TL_ST_UNKNOWN, TL_ST_SYN_SENT,
+           TL_ST_LISTEN);
+    event(&o, 2, TL_EV_HANDSHAKE, TL_ROLE_CLIENT);
+    char *t = out_close(&o);
+    assert_true(strncmp(t, "  0.250000 #1  handshake (client): ", 35) == 0);
+    free(t);
+}
+
 static void text_conns_only_prints_the_table(void **st)
 {
     (void)st;
@@ -594,6 +614,7 @@ int main(void)
         cmocka_unit_test(text_ascii_dump_keeps_lines),
         cmocka_unit_test(text_quiet_prints_only_events),
         cmocka_unit_test(text_conns_only_prints_the_table),
+        cmocka_unit_test(text_quiet_times_start_at_the_first_frame),
         cmocka_unit_test(text_conns_only_asks_for_no_packets),
         cmocka_unit_test(text_finish_prints_table_after_packets_and_stats),
         cmocka_unit_test(text_malformed_frame_shows_its_reason),
