@@ -4,8 +4,9 @@
  * the connection it belongs to, infers the RFC 9293 state of both endpoints,
  * names what happened (events) and, when a connection ends or the input
  * ends, writes its record. Everything it produces goes to the sink it was
- * given (sink.h), in this order per frame: the packet, the state changes it
- * caused, the events it caused, then any connection records it finished.
+ * given (sink.h): once, before anything about the first frame, start; then
+ * per frame: the packet, the state changes it caused, the events it caused,
+ * then any connection records it finished.
  *
  * Lifecycle: tl_tracker_new -> tl_tracker_feed (per frame) ->
  *            tl_tracker_finish (records for open conns + stats) -> tl_tracker_free.

@@ -481,6 +481,24 @@ static const tl_sink_ops tl_json_ops = {
     .free = on_free,
 };
 
+/* -q: events (and the closing conn and stats records), as the text view. */
+static const tl_sink_ops tl_json_quiet_ops = {
+    .event = on_event,
+    .conn = on_conn,
+    .error = on_error,
+    .finish = on_finish,
+    .free = on_free,
+};
+
+/* --conns: the connection records only (and errors, stats). Without a
+ * packet op the tracker builds no per-packet view. */
+static const tl_sink_ops tl_json_conns_ops = {
+    .conn = on_conn,
+    .error = on_error,
+    .finish = on_finish,
+    .free = on_free,
+};
+
 int tl_sink_json_new(tl_sink *out, FILE *fp, const tl_output_opts *o)
 {
     if (!out || !fp) return TL_EINVAL;
@@ -490,7 +508,7 @@ int tl_sink_json_new(tl_sink *out, FILE *fp, const tl_output_opts *o)
     names_init(s);
     tl_sec_text_init(&s->sec);
     s->digits = o && o->ts_digits > 0 && o->ts_digits <= 9 ? o->ts_digits : 6;
-    out->ops = &tl_json_ops;
+    out->ops = o && o->conns_only ? &tl_json_conns_ops : o && o->quiet ? &tl_json_quiet_ops : &tl_json_ops;
     out->ctx = s;
     return TL_OK;
 }

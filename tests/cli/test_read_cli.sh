@@ -106,6 +106,14 @@ check "absurd record length: the 4 packets before are reported" \
 check "missing file: exit 1, named" "[ $? = 1 ] && grep -q 'missing.pcap' '$work/missing.err'"
 "$T" read "$N" 'port 80 and' >/dev/null 2>"$work/filter.err"
 check "bad filter: exit 2, filter shown" "[ $? = 2 ] && grep -q \"port 80 and\" '$work/filter.err'"
+# --conns and -q with --json: the same choice of records as the text view.
+"$T" read "$N" --conns --json | grep -o '"type":"[a-z]*"' | sort -u | tr '\n' ' ' >"$work/cj.types"
+check "--conns --json: conn and stats records only" \
+    "[ \"\$(cat '$work/cj.types')\" = '\"type\":\"conn\" \"type\":\"stats\" ' ]"
+"$T" read "$N" -q --json | grep -o '"type":"[a-z]*"' | sort -u | tr '\n' ' ' >"$work/qj.types"
+check "-q --json: events, conn and stats records, no packets or states" \
+    "grep -q event '$work/qj.types' && ! grep -q 'packet\|state' '$work/qj.types'"
+
 # --seed: the same uids on every run; another seed, other uids.
 uids() { "$T" read "$N" --conns --json "$@" | grep -o '"uid":"[^"]*"' | tr '\n' ' '; }
 u1=$(uids --seed 7); u2=$(uids --seed 7); u3=$(uids --seed 8)
