@@ -82,8 +82,8 @@ typedef struct tl__pseudo {
 } tl__pseudo;
 
 /* decode.c: the layer by layer walk tl_decode falls back to for frames
- * other than the common layout; *pkt must be zeroed. Tests compare it
- * with tl_decode. */
+ * other than the common layout; *pkt must be zeroed and data not NULL. Tests
+ * compare it with tl_decode. */
 tl_decode_result tl__decode_layers(int linktype, const uint8_t *data, uint32_t caplen,
                                    bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason);
 
