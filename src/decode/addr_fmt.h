@@ -10,7 +10,7 @@
 #include "tcplens/packet.h"
 
 /* Room an address's text may need at o (IPv6 with an IPv4 tail is 45;
- * put_v4 stores up to 3 bytes past its end). */
+ * the writers store up to 4 bytes past the text's end, always within 48). */
 #define TL__ADDR_TEXT_MAX 48
 
 /* Writes a's text at o (TL__ADDR_TEXT_MAX bytes of room); returns its length. */
