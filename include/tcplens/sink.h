@@ -2,7 +2,11 @@
  *
  * A sink is a vtable plus its context. The tracker calls it with borrowed
  * records valid only during the call. Sinks write to a FILE * their creator
- * passed in, never straight to stdout. Implementations: text, json, zeek,
+ * passed in, never straight to stdout. A sink may hold a few KiB of output
+ * while that FILE is fully buffered on a descriptor (it would not reach
+ * the reader sooner anyway); it hands everything over at finish and free,
+ * and hands over each line at once when the FILE is line-buffered,
+ * unbuffered or in memory. Implementations: text, json, zeek,
  * conns table, ladder, html (src/sink/), and a fan-out "tee" sink.
  */
 #ifndef TCPLENS_SINK_H
@@ -53,7 +57,8 @@ typedef struct tl_pkt_view {
     tl_tcp_state client_state, server_state;   /* after this packet */
     tl_tcp_state client_before, server_before; /* before it */
     uint8_t n_analysis;
-    tl_event_kind analysis[TL_MAX_ANALYSIS];   /* Wireshark-style flags on this packet */
+    tl_event_kind analysis[TL_MAX_ANALYSIS];   /* Wireshark-style flags on this packet;
+                                                 * entries past n_analysis are unspecified */
     bool skipped;               /* ignored by the tracker (bad checksum with verify) */
 } tl_pkt_view;
 
