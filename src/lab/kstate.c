@@ -59,6 +59,9 @@ struct tl_kstate {
     bool have_prev[TL_KSTATE_MAX_NS];
     pthread_t thread;
     atomic_int stop;
+    /* Held by the thread while it works (it allocates) and by
+     * tl_kstate_hold: see kstate.h. */
+    pthread_mutex_t busy;
 };
 
 const char *tl_kstate_source_name(tl_kstate_source s)
@@ -387,7 +390,9 @@ static void *tracepoint_thread(void *arg)
     while (!k->stop) {
         int ready = poll(&pfd, 1, k->nwatch ? WATCH_MS : 50);
         if (k->nwatch && clock_ns(CLOCK_MONOTONIC) - k->last_watch_ns >= WATCH_MS * 1000000) {
+            pthread_mutex_lock(&k->busy);
             check_watch(k);
+            pthread_mutex_unlock(&k->busy);
             k->last_watch_ns = clock_ns(CLOCK_MONOTONIC);
         }
         if (ready <= 0) continue;
@@ -396,11 +401,13 @@ static void *tracepoint_thread(void *arg)
         have += (size_t)r;
         buf[have] = '\0';
         char *start = buf, *nl;
+        pthread_mutex_lock(&k->busy);
         while ((nl = strchr(start, '\n')) != NULL) {
             *nl = '\0';
             tracepoint_line(k, start);
             start = nl + 1;
         }
+        pthread_mutex_unlock(&k->busy);
         have = (size_t)(buf + have - start);
         memmove(buf, start, have);
         if (have == sizeof buf - 1) have = 0;   /* a line longer than the buffer: drop it */
@@ -467,7 +474,9 @@ static void *poll_thread(void *arg)
     tl_kstate *k = arg;
     unsigned ms = k->cfg.poll_ms ? k->cfg.poll_ms : 2;
     while (!k->stop) {
+        pthread_mutex_lock(&k->busy);
         for (int i = 0; i < ndiag(k); i++) poll_once(k, i);
+        pthread_mutex_unlock(&k->busy);
         struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
         nanosleep(&ts, NULL);
     }
@@ -483,6 +492,7 @@ int tl_kstate_start(tl_kstate **out, const tl_kstate_config *cfg, tl_kstate_cb c
     if (!cfg || !cb || cfg->n_diag_fds < 0 || cfg->n_diag_fds > TL_KSTATE_MAX_NS)
         return tl_err(errbuf, TL_EINVAL, "kstate: bad configuration");
     tl_kstate *k = calloc(1, sizeof *k);
+    if (k) pthread_mutex_init(&k->busy, NULL);
     if (!k) return tl_err(errbuf, TL_ENOMEM, "kstate: out of memory");
     k->cfg = *cfg;
     k->cb = cb;
@@ -522,6 +532,16 @@ int tl_kstate_start(tl_kstate **out, const tl_kstate_config *cfg, tl_kstate_cb c
     return TL_OK;
 }
 
+void tl_kstate_hold(tl_kstate *k)
+{
+    if (k) pthread_mutex_lock(&k->busy);
+}
+
+void tl_kstate_release(tl_kstate *k)
+{
+    if (k) pthread_mutex_unlock(&k->busy);
+}
+
 void tl_kstate_stop(tl_kstate *k)
 {
     if (!k) return;
@@ -547,5 +567,6 @@ void tl_kstate_stop(tl_kstate *k)
     tracepoint_close(k);
     if (k->own_diag_fd >= 0) close(k->own_diag_fd);
     for (int i = 0; i < TL_KSTATE_MAX_NS; i++) tl_sockdiag_free(k->prev[i]);
+    pthread_mutex_destroy(&k->busy);
     free(k);
 }

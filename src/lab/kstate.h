@@ -66,6 +66,13 @@ tl_kstate_source tl_kstate_get_source(const tl_kstate *k);
 const char *tl_kstate_fallback_reason(const tl_kstate *k);
 void tl_kstate_stop(tl_kstate *k);
 
+/* Keeps the watcher's thread from starting a round of work (it allocates
+ * and calls cb) until released; waits for the round under way. Around a
+ * fork(): a child that inherits an allocator lock held by that thread
+ * waits for it forever (seen with clang 14's ASan allocator). k may be NULL. */
+void tl_kstate_hold(tl_kstate *k);
+void tl_kstate_release(tl_kstate *k);
+
 /* Parses one trace_pipe line of sock:inet_sock_set_state into ev (ts is the
  * trace clock's seconds). Pure; false when the line is not such an event or
  * not TCP. */

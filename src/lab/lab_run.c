@@ -242,8 +242,14 @@ static int run_live(tl_lab_result *r, const tl_lab_setup *su, char *errbuf)
         tl_kstate_stop(ks);
         goto out;
     }
+    /* No kstate round during the forks (kstate.h); the wire thread is idle
+     * then: nothing is sent before the client runs. */
+    tl_kstate_hold(ks);
     pid_t spid = start_side(sc, net, TL_LAB_SERVER, &sp, 0, su->timeout_ms);
+    tl_kstate_release(ks);
+    tl_kstate_hold(ks);
     pid_t cpid = spid > 0 ? start_side(sc, net, TL_LAB_CLIENT, &sp, spid, su->timeout_ms) : -1;
+    tl_kstate_release(ks);
     close_fd(&sp.rec[1]);
     if (spid > 0 && cpid > 0) collect(r, sp.rec[0], mono_ms() + su->timeout_ms);
     if (spid > 0 && r->timed_out) kill(spid, SIGKILL);
