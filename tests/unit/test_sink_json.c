@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "tcplens/sink.h"
+#include "test_sink_file.h"
 
 typedef struct out {
     FILE *fp;
@@ -313,20 +314,6 @@ static void tee_forwards_to_every_sink(void **st)
     assert_string_equal(out_text(&b), want);
     out_close(&a);
     out_close(&b);
-}
-
-/* Everything a FILE on a descriptor received, read back from the start. */
-static char *file_text(FILE *fp)
-{
-    fflush(fp);
-    long n = ftell(fp);
-    assert_true(n >= 0);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    rewind(fp);
-    assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
-    b[n] = 0;
-    return b;
 }
 
 /* Packet records (enough for several blocks) to a FILE on a descriptor:

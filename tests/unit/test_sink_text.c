@@ -16,6 +16,7 @@
 
 #include "sink/text_line.h"
 #include "tcplens/sink.h"
+#include "test_sink_file.h"
 
 typedef struct out {
     FILE *fp;
@@ -539,20 +540,6 @@ static void text_packet_line_is_the_sinks_line(void **st)
     assert_int_equal(l2.len, l.len);
     assert_memory_equal(l2.s + 10, l.s + 10, l.len - 10);
     free(t);
-}
-
-/* Everything a FILE on a descriptor received, read back from the start. */
-static char *file_text(FILE *fp)
-{
-    fflush(fp);
-    long n = ftell(fp);
-    assert_true(n >= 0);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    rewind(fp);
-    assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
-    b[n] = 0;
-    return b;
 }
 
 /* A fully buffered FILE on a descriptor gets the lines in blocks and a
