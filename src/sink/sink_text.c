@@ -794,6 +794,7 @@ static const tl_sink_ops tl_text_conns_ops = {
     .error = on_error,
     .finish = on_finish,
     .free = on_free,
+    .no_analysis = true,   /* no column shows it */
 };
 
 int tl_sink_text_new(tl_sink *out, FILE *fp, const tl_output_opts *o)

@@ -99,6 +99,7 @@ static const tl_sink_ops tl_zeek_ops = {
     .conn = zeek_conn,
     .finish = zeek_finish,
     .free = zeek_free,
+    .no_analysis = true,   /* conn.log has no column for it */
 };
 
 int tl_sink_zeek_new(tl_sink *out, FILE *fp)

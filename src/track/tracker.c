@@ -60,6 +60,7 @@ struct tl_tracker {
     uint32_t next_id;
     tl_time last_sweep;
     bool have_time;
+    bool analysis;             /* the sink shows Wireshark's analysis (sink.h) */
     tl_stats stats;
 };
 
@@ -80,6 +81,7 @@ int tl_tracker_new(tl_tracker **out, const tl_tracker_config *cfg, const tl_sink
     if (!tr->cfg.hash_seed && getrandom(&tr->cfg.hash_seed, sizeof tr->cfg.hash_seed, 0) < 0)
         tr->cfg.hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
     tr->sink = *sink;
+    tr->analysis = !(sink->ops && sink->ops->no_analysis);
     tr->active.head = tr->active.tail = TL_NIL;
     tr->finished.head = tr->finished.tail = TL_NIL;
     tr->free_head = TL_NIL;
@@ -538,7 +540,7 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     } else {
         tl_zeek_segment(&c->zk, role == 0, p, f->ts);
         tl_fsm_segment(&c->fsm, from, p, f->ts, &o);
-        tl_analysis_segment(&c->an, role, p, f->ts, -1, &o);
+        if (tr->analysis) tl_analysis_segment(&c->an, role, p, f->ts, -1, &o);
     }
 
     if (want_view) emit_packet(tr, f, reason, p, c, role, before, skipped, &o);

@@ -70,6 +70,10 @@ static const tl_sink_ops rec_ops = {.packet = rec_packet, .event = rec_event,
 static const tl_sink_ops rec_records_ops = {.conn = rec_conn, .finish = rec_finish,
                                             .start = rec_start};
 
+/* The connection table's and conn.log's sinks: Wireshark's analysis unused. */
+static const tl_sink_ops rec_no_analysis_ops = {.event = rec_event, .conn = rec_conn,
+                                                .finish = rec_finish, .no_analysis = true};
+
 static recorder R;
 static tl_tracker *tr;
 static uint64_t frame_no;
@@ -379,6 +383,55 @@ static void records_are_the_same_without_a_packet_op(void **state)
     }
 }
 
+static bool is_analysis_kind(tl_event_kind k)
+{
+    return k >= TL_EV_RETRANSMISSION && k <= TL_EV_KEEP_ALIVE_ACK;
+}
+
+/* A sink that shows no analysis gets no analysis events and records
+ * without retransmissions; everything else is the same as with it. */
+static void no_analysis_sink_gets_the_same_records_without_analysis(void **state)
+{
+    (void)state;
+    tl_conn_record with[2];
+    int analysis_events = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        start_sink(pass ? &rec_no_analysis_ops : &rec_ops, 0, 0, false);
+        handshake_and_close(1.0, 1001, 100);
+        seg(1.5, 1002, true, A | P, 50000, 70000, 10, 0);
+        seg(1.6, 1002, true, A | P, 50000, 70000, 10, 0);   /* a retransmission */
+        seg(1.7, 1002, false, A, 70000, 50010, 0, 0);
+        seg(1.8, 1002, false, A, 70000, 50010, 0, 0);       /* a duplicate ACK */
+        finish();
+        assert_int_equal(R.nrecs, 2);
+        int n = 0;
+        for (int i = 0; i < R.nevents; i++) n += is_analysis_kind(R.events[i]);
+        if (!pass) {
+            analysis_events = n;
+            memcpy(with, R.recs, sizeof with);
+            continue;
+        }
+        assert_true(analysis_events >= 2);   /* the capture has some to skip */
+        assert_int_equal(n, 0);
+        for (int i = 0; i < 2; i++) {
+            assert_string_equal(R.recs[i].uid, with[i].uid);
+            assert_string_equal(R.recs[i].history, with[i].history);
+            assert_string_equal(R.recs[i].conn_state, with[i].conn_state);
+            assert_int_equal(R.recs[i].orig_pkts, with[i].orig_pkts);
+            assert_int_equal(R.recs[i].resp_pkts, with[i].resp_pkts);
+            assert_int_equal(R.recs[i].orig_bytes, with[i].orig_bytes);
+            assert_int_equal(R.recs[i].closed, with[i].closed);
+            assert_int_equal(R.recs[i].client_state, with[i].client_state);
+            assert_int_equal(R.recs[i].server_state, with[i].server_state);
+            assert_true(R.recs[i].handshake_rtt == with[i].handshake_rtt);
+            assert_int_equal(R.recs[i].retransmissions, 0);
+            for (unsigned j = 0; j < R.recs[i].n_events; j++)
+                assert_false(is_analysis_kind(R.recs[i].events[j]));
+        }
+        assert_true(with[1].retransmissions >= 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +447,7 @@ int main(void)
         cmocka_unit_test(bad_checksum_is_skipped_when_verifying),
         cmocka_unit_test(start_op_comes_once_first_with_the_first_frame),
         cmocka_unit_test(records_are_the_same_without_a_packet_op),
+        cmocka_unit_test(no_analysis_sink_gets_the_same_records_without_analysis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
