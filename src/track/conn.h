@@ -31,21 +31,26 @@
 _Static_assert(TL_EV_COUNT <= 32, "event kinds fit the mask and 5-bit codes");
 
 typedef struct tl_conn {
-    /* what every packet reads first: key (lookup), flags, times */
+    /* Per packet, hot fields first, so that a packet touches few lines:
+     * the key (lookup), flags and times in the first line, then fsm and
+     * zeek, whose per-segment fields lead their structs (measured). */
     tl_conn_key key;
     uint8_t client_dir : 1;    /* key direction bit of client-sent packets */
     bool in_use : 1;
     bool finished : 1;         /* fsm says the connection is over */
-    uint32_t id;               /* 1-based, in order of first packet */
+    int64_t last_ns;           /* nanoseconds after first_ts */
     tl_time first_ts;
-    int64_t last_ns, finished_ns;  /* nanoseconds after first_ts */
     tl_fsm fsm;
-    tl_analysis an;
     tl_zeek zk;
-    double handshake_rtt;
+    /* per connection or per event, not per segment */
+    uint32_t id;               /* 1-based, in order of first packet */
     uint32_t retransmissions;
+    int64_t finished_ns;       /* nanoseconds after first_ts */
+    double handshake_rtt;
     uint32_t ev_seen;          /* 1 << kind for each kind seen */
     uint8_t ev_order[(TL_EV_COUNT * TL_CONN_EV_BITS + 7) / 8];
+    /* last: not read at all when the sink shows no analysis (sink.h) */
+    tl_analysis an;
 } tl_conn;
 
 #endif

@@ -516,10 +516,15 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     tl_conn *c = &tr->conns[s];
     /* Ask for every sub-module's lines at once, so their cache misses
      * overlap instead of coming one after another (measured). */
-#define PF(k) __builtin_prefetch((const char *)c + offsetof(tl_conn, fsm) + 64 * (k))
-    PF(0); PF(1); PF(2); PF(3); PF(4); PF(5); PF(6); PF(7);
+#define PF(at) __builtin_prefetch((const char *)c + (at))
+    PF(64); PF(128); PF(192); PF(256); PF(320); PF(383);
+    if (tr->analysis) {
+        PF(offsetof(tl_conn, an));
+        PF(offsetof(tl_conn, an) + 64);
+        PF(sizeof(tl_conn) - 1);
+    }
 #undef PF
-    _Static_assert(offsetof(tl_conn, fsm) + 64 * 8 >= offsetof(tl_conn, zk.hist),
+    _Static_assert(offsetof(tl_conn, zk.ep[1]) + 72 <= 384 && offsetof(tl_conn, zk.ep[1].missed) < 383,
                    "prefetches cover the per-packet fields");
     int role = dir ^ c->client_dir;
     tl_role from = role_of(role);

@@ -79,12 +79,14 @@ typedef struct tl_zeek_ep {
 #define TL_ZK_HIST_INLINE 16
 
 typedef struct tl_zeek {
-    tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
+    /* What every segment reads (the expiry check, the fast path) first, in
+     * the line before the endpoints' per-segment fields (tl_zeek_ep's
+     * first 72 bytes): fewer cache lines per packet (measured). */
     tl_time start;               /* Zeek's start_time */
     /* nanoseconds after start (exact; INT64_MAX: no expire check pending) */
     int64_t last;                /* Zeek's last_time */
-    int64_t delete_at, attempt_at, expire_at;
-    int64_t next_timer;          /* the earliest of the pending ones above */
+    int64_t next_timer;          /* the earliest of delete_at, attempt_at, expire_at */
+    tl_zeek_block *blocks;       /* [TL_ZK_MAX_BLOCKS] per endpoint while some are held, else NULL */
     uint32_t hist_seen;          /* Zeek's once-only history mask (resp << 16) */
     uint8_t hist_len;
     uint8_t first_seen;          /* 1 orig, 2 resp: first packet seen (Zeek's roles) */
@@ -95,7 +97,8 @@ typedef struct tl_zeek {
     bool have_time : 1;          /* start/last are set */
     bool closed_timer : 1;       /* a delete timer is pending (close complete) */
     bool attempt_timer : 1;      /* tcp_attempt_delay timer pending */
-    tl_zeek_block *blocks;       /* [TL_ZK_MAX_BLOCKS] per endpoint while some are held, else NULL */
+    tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
+    int64_t delete_at, attempt_at, expire_at;  /* as last; the timers' deadlines */
     union {
         char in[TL_ZK_HIST_INLINE];  /* hist_len < TL_ZK_HIST_INLINE */
         char *heap;                  /* longer: TL_HISTORY_MAX bytes */
