@@ -3,11 +3,15 @@
  * Roles are indices: 0 = client (Zeek's originator), 1 = server. `client_dir`
  * maps the key's direction bit to the role, so a packet's sender role is
  * dir ^ client_dir. Sub-modules keep their own per-connection state: fsm
- * (RFC states and lifecycle), analysis (Wireshark flags, and with them
- * tshark's relative sequence bases and window scaling), zeek (conn.log).
+ * (RFC states and lifecycle), zeek (conn.log), and beside tl_conn,
+ * analysis (Wireshark flags, and with them tshark's relative sequence bases
+ * and window scaling).
  * The list links (active/finished order) live in the tracker's separate
  * tl_conn_link array: moving a connection to the list's tail then touches
- * 8-byte neighbours, not two other connections (measured).
+ * 8-byte neighbours, not two other connections (measured). The analysis
+ * state is in a third array, allocated only when the sink shows analysis
+ * (sink.h no_analysis): 96 bytes less per connection for the connection
+ * table and conn.log.
  *
  * Size matters: the tracker holds tens of thousands at once (every open
  * connection and every closed one for 5 s after), so times after the first
@@ -49,8 +53,6 @@ typedef struct tl_conn {
     double handshake_rtt;
     uint32_t ev_seen;          /* 1 << kind for each kind seen */
     uint8_t ev_order[(TL_EV_COUNT * TL_CONN_EV_BITS + 7) / 8];
-    /* last: not read at all when the sink shows no analysis (sink.h) */
-    tl_analysis an;
 } tl_conn;
 
 #endif

@@ -52,6 +52,7 @@ struct tl_tracker {
     tl_table table;
     tl_conn *conns;            /* slot pool */
     tl_conn_link *links;       /* list links of each slot */
+    tl_analysis *an;           /* analysis state of each slot; NULL without analysis */
     uint32_t cap, free_head;   /* free slots chained through links[].next */
     uint32_t used;             /* slots [0, used) were ever handed out */
     conn_list active, finished;
@@ -81,7 +82,8 @@ int tl_tracker_new(tl_tracker **out, const tl_tracker_config *cfg, const tl_sink
     if (!tr->cfg.hash_seed && getrandom(&tr->cfg.hash_seed, sizeof tr->cfg.hash_seed, 0) < 0)
         tr->cfg.hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
     tr->sink = *sink;
-    tr->analysis = !(sink->ops && sink->ops->no_analysis);
+    /* A packet view carries tshark's relative numbers, from the analysis. */
+    tr->analysis = !(sink->ops && sink->ops->no_analysis) || (sink->ops && sink->ops->packet);
     tr->active.head = tr->active.tail = TL_NIL;
     tr->finished.head = tr->finished.tail = TL_NIL;
     tr->free_head = TL_NIL;
@@ -151,6 +153,11 @@ static uint32_t slot_alloc(tl_tracker *tr)
         tl_conn_link *l = realloc(tr->links, (size_t)ncap * sizeof *l);
         if (!l) return TL_NIL;
         tr->links = l;
+        if (tr->analysis) {
+            tl_analysis *a = realloc(tr->an, (size_t)ncap * sizeof *a);
+            if (!a) return TL_NIL;
+            tr->an = a;
+        }
         tr->cap = ncap;
     }
     return tr->used++;
@@ -311,7 +318,7 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
     c->first_ts = ts;
     c->handshake_rtt = -1;
     tl_fsm_init(&c->fsm);
-    tl_analysis_init(&c->an);
+    if (tr->analysis) tl_analysis_init(&tr->an[s]);
     tl_zeek_init(&c->zk);
     /* Zeek decides who the originator is from the first packet. */
     bool flip = tl_zeek_first_packet_flips(&c->zk, p);
@@ -345,12 +352,12 @@ static void view_init(tl_pkt_view *v, const tl_frame *f, tl_decode_result res,
 }
 
 /* tshark's relative seq/ack and scaled window, from the analysis state. */
-static void fill_seq_view(const tl_conn *c, int role, const tl_packet *p, tl_pkt_view *v)
+static void fill_seq_view(const tl_analysis *an, int role, const tl_packet *p, tl_pkt_view *v)
 {
-    v->rel_seq = p->seq - tl_analysis_base_seq(&c->an, role);
+    v->rel_seq = p->seq - tl_analysis_base_seq(an, role);
     v->rel_ack_valid = (p->flags & TL_TH_ACK) != 0;
-    v->rel_ack = v->rel_ack_valid ? p->ack - tl_analysis_base_seq(&c->an, role ^ 1) : 0;
-    v->win_scaled = tl_analysis_win_scaled(&c->an, role, p);
+    v->rel_ack = v->rel_ack_valid ? p->ack - tl_analysis_base_seq(an, role ^ 1) : 0;
+    v->win_scaled = tl_analysis_win_scaled(an, role, p);
 }
 
 static void add_analysis(tl_pkt_view *v, const tl_track_out *o)
@@ -376,7 +383,7 @@ static void emit_packet(tl_tracker *tr, const tl_frame *f, tl_decode_reason reas
     v.server_before = before.server;
     v.skipped = skipped;
     if (!skipped) {
-        fill_seq_view(c, role, p, &v);
+        fill_seq_view(&tr->an[c - tr->conns], role, p, &v);   /* a packet op: analysis on */
         add_analysis(&v, o);
     }
     v.client_state = c->fsm.ep[0].state;
@@ -461,14 +468,14 @@ static uint32_t conn_next(tl_tracker *tr, uint32_t s, int dir, const tl_frame *f
 {
     tl_conn *old = &tr->conns[s];
     tl_conn_key k = old->key;
-    tl_analysis carried = old->an;
+    tl_analysis carried;
+    if (tr->analysis) carried = tr->an[s];
     uint8_t carried_client_dir = old->client_dir;
     finalize(tr, s, false, f->ts);
     s = conn_new(tr, &k, tl_conn_key_hash(&k, tr->cfg.hash_seed), dir, p, f->ts);
-    if (s != TL_NIL) {
-        tl_conn *nc = &tr->conns[s];
-        nc->an = carried;
-        if (nc->client_dir != carried_client_dir) tl_analysis_swap(&nc->an);
+    if (s != TL_NIL && tr->analysis) {
+        tr->an[s] = carried;
+        if (tr->conns[s].client_dir != carried_client_dir) tl_analysis_swap(&tr->an[s]);
     }
     return s;
 }
@@ -518,12 +525,11 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
      * overlap instead of coming one after another (measured). */
 #define PF(at) __builtin_prefetch((const char *)c + (at))
     PF(64); PF(128); PF(192); PF(256); PF(320); PF(383);
-    if (tr->analysis) {
-        PF(offsetof(tl_conn, an));
-        PF(offsetof(tl_conn, an) + 64);
-        PF(sizeof(tl_conn) - 1);
-    }
 #undef PF
+    if (tr->analysis) {
+        __builtin_prefetch(&tr->an[s]);
+        __builtin_prefetch((const char *)&tr->an[s + 1] - 1);
+    }
     _Static_assert(offsetof(tl_conn, zk.ep[1]) + 72 <= 384 && offsetof(tl_conn, zk.ep[1].missed) < 383,
                    "prefetches cover the per-packet fields");
     int role = dir ^ c->client_dir;
@@ -545,7 +551,7 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     } else {
         tl_zeek_segment(&c->zk, role == 0, p, f->ts);
         tl_fsm_segment(&c->fsm, from, p, f->ts, &o);
-        if (tr->analysis) tl_analysis_segment(&c->an, role, p, f->ts, -1, &o);
+        if (tr->analysis) tl_analysis_segment(&tr->an[s], role, p, f->ts, -1, &o);
     }
 
     if (want_view) emit_packet(tr, f, reason, p, c, role, before, skipped, &o);
@@ -665,5 +671,6 @@ void tl_tracker_free(tl_tracker *tr)
         if (tr->conns[s].in_use) tl_zeek_release(&tr->conns[s].zk);
     free(tr->conns);
     free(tr->links);
+    free(tr->an);
     free(tr);
 }
