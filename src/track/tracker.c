@@ -372,8 +372,8 @@ typedef struct states_before {
 } states_before;
 
 static void emit_packet(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
-                        const tl_packet *p, const tl_conn *c, int role, states_before before,
-                        bool skipped, const tl_track_out *o)
+                        const tl_packet *p, const tl_conn *c, const tl_analysis *an, int role,
+                        states_before before, bool skipped, const tl_track_out *o)
 {
     tl_pkt_view v;
     view_init(&v, f, TL_DECODE_OK, reason, p);
@@ -383,7 +383,7 @@ static void emit_packet(tl_tracker *tr, const tl_frame *f, tl_decode_reason reas
     v.server_before = before.server;
     v.skipped = skipped;
     if (!skipped) {
-        fill_seq_view(&tr->an[c - tr->conns], role, p, &v);   /* a packet op: analysis on */
+        fill_seq_view(an, role, p, &v);
         add_analysis(&v, o);
     }
     v.client_state = c->fsm.ep[0].state;
@@ -526,9 +526,10 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
 #define PF(at) __builtin_prefetch((const char *)c + (at))
     PF(64); PF(128); PF(192); PF(256); PF(320); PF(383);
 #undef PF
-    if (tr->analysis) {
-        __builtin_prefetch(&tr->an[s]);
-        __builtin_prefetch((const char *)&tr->an[s + 1] - 1);
+    tl_analysis *an = tr->an ? &tr->an[s] : NULL;   /* set when tr->analysis */
+    if (an) {
+        __builtin_prefetch(an);
+        __builtin_prefetch((const char *)an + sizeof *an - 1);
     }
     _Static_assert(offsetof(tl_conn, zk.ep[1]) + 72 <= 384 && offsetof(tl_conn, zk.ep[1].missed) < 383,
                    "prefetches cover the per-packet fields");
@@ -551,10 +552,11 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     } else {
         tl_zeek_segment(&c->zk, role == 0, p, f->ts);
         tl_fsm_segment(&c->fsm, from, p, f->ts, &o);
-        if (tr->analysis) tl_analysis_segment(&tr->an[s], role, p, f->ts, -1, &o);
+        if (an) tl_analysis_segment(an, role, p, f->ts, -1, &o);
     }
 
-    if (want_view) emit_packet(tr, f, reason, p, c, role, before, skipped, &o);
+    /* a packet op keeps the analysis on (tl_tracker_new) */
+    if (want_view) emit_packet(tr, f, reason, p, c, an, role, before, skipped, &o);
     emit_changes(tr, c, f, &o);
     for (uint8_t i = 0; i < o.n_events; i++) emit_event(tr, c, f, f->ts, &o.events[i]);
 

@@ -74,6 +74,10 @@ static const tl_sink_ops rec_records_ops = {.conn = rec_conn, .finish = rec_fini
 static const tl_sink_ops rec_no_analysis_ops = {.event = rec_event, .conn = rec_conn,
                                                 .finish = rec_finish, .no_analysis = true};
 
+/* no_analysis with a packet op: the views still need tshark's numbers. */
+static const tl_sink_ops rec_packets_no_analysis_ops = {.packet = rec_packet, .conn = rec_conn,
+                                                        .no_analysis = true};
+
 static recorder R;
 static tl_tracker *tr;
 static uint64_t frame_no;
@@ -432,6 +436,19 @@ static void no_analysis_sink_gets_the_same_records_without_analysis(void **state
     }
 }
 
+static void packet_op_keeps_relative_numbers_even_without_analysis(void **state)
+{
+    (void)state;
+    start_sink(&rec_packets_no_analysis_ops, 0, 0, false);
+    handshake_and_close(1.0, 1001, 100);
+    finish();
+    assert_int_equal(R.nviews, 6);
+    assert_int_equal(R.views[2].rel_seq, 1);   /* the handshake's last ACK */
+    assert_int_equal(R.views[2].rel_ack, 1);
+    assert_int_equal(R.views[4].rel_seq, 1);   /* the server's FIN */
+    assert_int_equal(R.views[4].rel_ack, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +465,7 @@ int main(void)
         cmocka_unit_test(start_op_comes_once_first_with_the_first_frame),
         cmocka_unit_test(records_are_the_same_without_a_packet_op),
         cmocka_unit_test(no_analysis_sink_gets_the_same_records_without_analysis),
+        cmocka_unit_test(packet_op_keeps_relative_numbers_even_without_analysis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
