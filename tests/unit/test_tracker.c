@@ -449,6 +449,24 @@ static void packet_op_keeps_relative_numbers_even_without_analysis(void **state)
     assert_int_equal(R.views[4].rel_ack, 2);
 }
 
+/* A crafted capture may carry whole seconds in nsec (up to 4.29 s): the
+ * sweep still runs by the exact time, not only when the second changes. */
+static void sweep_runs_by_the_exact_time_when_nsec_exceeds_a_second(void **state)
+{
+    (void)state;
+    start(0, 0, false);
+    handshake_and_close(1.0, 1001, 100);   /* finished at 1.005 */
+    other(2.0, TL_DECODE_NOT_TCP);         /* a sweep at 2.0: nothing due */
+    assert_int_equal(R.nrecs, 0);
+    tl_packet p;
+    memset(&p, 0, sizeof p);
+    tl_frame f = frame_at(2.0);
+    f.ts.nsec = 4100000000u;               /* 6.1 s: past the 5 s linger */
+    tl_tracker_feed(tr, &f, TL_DECODE_NOT_TCP, TL_REASON_NONE, &p);
+    assert_int_equal(R.nrecs, 1);
+    finish();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +484,7 @@ int main(void)
         cmocka_unit_test(records_are_the_same_without_a_packet_op),
         cmocka_unit_test(no_analysis_sink_gets_the_same_records_without_analysis),
         cmocka_unit_test(packet_op_keeps_relative_numbers_even_without_analysis),
+        cmocka_unit_test(sweep_runs_by_the_exact_time_when_nsec_exceeds_a_second),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
