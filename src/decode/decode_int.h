@@ -100,6 +100,11 @@ tl_decode_result tl__decode_ip(tl__l3 l3, tl_cursor *c, bool verify_cksum,
 tl_decode_result tl__decode_tcp(tl_cursor *c, uint32_t seg_len, const tl__pseudo *ph,
                                 tl_packet *pkt, tl_decode_reason *reason);
 
+/* decode_tcp.c: the TCP options in o, which covers exactly the option
+ * bytes, into *out (zeroed by the caller). False when malformed, with what
+ * came before the bad option kept. */
+bool tl__parse_tcp_options(tl_cursor o, tl_tcp_options *out);
+
 /* checksum.c: RFC 1071 one's complement arithmetic. tl__cksum_add returns
  * sum plus the 16-bit big-endian words of [p, p+len) (an odd tail byte is
  * padded with zero); tl__cksum_fold folds and complements. */

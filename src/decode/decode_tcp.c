@@ -33,7 +33,7 @@ static void keep_unknown(tl_tcp_options *out, uint8_t kind, uint8_t len)
 
 /* o covers exactly the option bytes. A later copy of an option replaces an
  * earlier one, as the Linux receiver does. */
-static bool parse_options(tl_cursor o, tl_tcp_options *out)
+bool tl__parse_tcp_options(tl_cursor o, tl_tcp_options *out)
 {
     while (tl_cur_remaining(&o) > 0) {
         uint8_t kind = tl_rd_u8(&o);
@@ -88,7 +88,7 @@ bool tl_decode_tcp_options(const uint8_t *opts, uint32_t len, tl_tcp_options *ou
 {
     memset(out, 0, sizeof *out);
     if (opts == NULL || len == 0) return true;
-    return parse_options(tl_cursor_make(opts, len), out);
+    return tl__parse_tcp_options(tl_cursor_make(opts, len), out);
 }
 
 static tl_decode_result fail(tl_decode_reason *reason, tl_decode_result res,
@@ -141,7 +141,7 @@ tl_decode_result tl__decode_tcp(tl_cursor *c, uint32_t seg_len, const tl__pseudo
 
     if (hlen > 20) {
         tl_cursor o = tl_cur_sub(c, hlen - 20);
-        if (!aligned_timestamp(o, &pkt->opt) && !parse_options(o, &pkt->opt))
+        if (!aligned_timestamp(o, &pkt->opt) && !tl__parse_tcp_options(o, &pkt->opt))
             return fail(reason, TL_DECODE_MALFORMED, TL_REASON_TCP_OPTIONS);
     }
 

@@ -136,6 +136,76 @@ static void other_layouts_match_the_walk(void **state)
     assert_true(compared > 10000);
 }
 
+/* TCP options laid out other than NOP,NOP,timestamp: the one pass parses
+ * the well-formed ones itself and leaves the malformed ones to the walk;
+ * either way the packet is the walk's at every caplen (options cut short
+ * included) and with every header and option byte changed. */
+static const struct {
+    uint8_t len;
+    uint8_t b[40];
+} OPT_LAYOUTS[] = {
+    /* Linux SYN: MSS, SACK-permitted, timestamps, NOP, window scale */
+    {20, {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0x12, 0x34, 0, 0, 0, 0, 1, 3, 3, 7}},
+    /* Windows SYN-ACK: MSS, NOP, window scale, NOP, NOP, SACK-permitted */
+    {12, {2, 4, 5, 0x84, 1, 3, 3, 8, 1, 1, 4, 2}},
+    /* NOP, NOP, timestamps, NOP, NOP, two SACK blocks */
+    {32, {1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 8, 1, 1, 5, 18,
+          0, 0, 0x10, 0, 0, 0, 0x20, 0, 0, 0, 0x30, 0, 0, 0, 0x40, 0}},
+    /* NOP, NOP, four SACK blocks: 36 bytes, then EOL padding */
+    {36, {1, 1, 5, 34, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4,
+          0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0, 8}},
+    /* MSS then EOL: what follows EOL is padding, even when not zero */
+    {8, {2, 4, 5, 0xb4, 0, 3, 3, 7}},
+    /* timestamps first, then NOP, NOP: not the aligned form */
+    {12, {8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1}},
+    /* known kinds with the wrong length, and more unknown kinds than kept */
+    {24, {2, 3, 5, 3, 2, 1, 30, 2, 31, 2, 32, 2, 33, 2, 34, 2, 35, 2, 36, 2,
+          37, 2, 38, 3}},
+    /* malformed: a length below 2 */
+    {8, {2, 4, 5, 0xb4, 8, 1, 0, 0}},
+    /* malformed: an option running past the header */
+    {8, {2, 4, 5, 0xb4, 8, 10, 0, 0}},
+    /* malformed: no room for the length */
+    {4, {1, 1, 1, 3}},
+};
+
+static void option_layouts_match_the_walk(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof OPT_LAYOUTS / sizeof OPT_LAYOUTS[0]; k++) {
+        const uint8_t *o = OPT_LAYOUTS[k].b;
+        size_t olen = OPT_LAYOUTS[k].len;
+        for (size_t plen = 0; plen <= 5; plen += 5) {
+            tb t = {.n = 0};
+            tb_eth(&t, 0x0800);
+            tb_ipv4(&t, TB_V4_SRC, TB_V4_DST, 6, 20 + olen + plen, NULL, 0);
+            tcp_with(&t, o, olen, plen);
+            mutations(1, &t, 14 + 20 + 20 + olen);
+
+            tb raw = {.n = 0};
+            tb_ipv6(&raw, TB_V6_SRC, TB_V6_DST, 6, 20 + olen + plen);
+            tcp_with(&raw, o, olen, plen);
+            mutations(12, &raw, 40 + 20 + olen);
+        }
+    }
+
+    /* The SYN through tl_decode: what the options say. */
+    tb syn = {.n = 0};
+    tb_eth(&syn, 0x0800);
+    tb_ipv4(&syn, TB_V4_SRC, TB_V4_DST, 6, 20 + OPT_LAYOUTS[0].len, NULL, 0);
+    tb_tcp(&syn, 40000, 443, 1, 0, 0x02, 64240, OPT_LAYOUTS[0].b, OPT_LAYOUTS[0].len, NULL, 0);
+    tl_packet p;
+    tl_decode_reason r;
+    assert_int_equal(tl_decode(1, syn.b, (uint32_t)syn.n, false, &p, &r), TL_DECODE_OK);
+    assert_int_equal(p.opt.present,
+                     TL_OPT_MSS | TL_OPT_SACK_PERM | TL_OPT_TIMESTAMP | TL_OPT_WSCALE);
+    assert_int_equal(p.opt.mss, 1460);
+    assert_int_equal(p.opt.wscale, 7);
+    assert_int_equal(p.opt.ts_val, 0x1234u);
+    assert_int_equal(p.tcp_hlen, 40);
+    assert_int_equal(p.flags, 0x02);
+}
+
 /* The one pass writes what the walk writes, and a packet reused for a
  * frame that takes the walk is cleared of the one-pass packet before. */
 static void reused_packet_is_cleared_between_paths(void **state)
@@ -170,6 +240,7 @@ int main(void)
         cmocka_unit_test(ipv4_layouts_match_the_walk),
         cmocka_unit_test(ipv6_layouts_match_the_walk),
         cmocka_unit_test(other_layouts_match_the_walk),
+        cmocka_unit_test(option_layouts_match_the_walk),
         cmocka_unit_test(reused_packet_is_cleared_between_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
