@@ -32,26 +32,32 @@ static void keep_unknown(tl_tcp_options *out, uint8_t kind, uint8_t len)
 }
 
 /* o covers exactly the option bytes. A later copy of an option replaces an
- * earlier one, as the Linux receiver does. */
+ * earlier one, as the Linux receiver does. Each option is taken whole
+ * through one bounds check and read at constant offsets (as tl__grab does
+ * for headers): half the instructions of reading it field by field. */
 bool tl__parse_tcp_options(tl_cursor o, tl_tcp_options *out)
 {
-    while (tl_cur_remaining(&o) > 0) {
-        uint8_t kind = tl_rd_u8(&o);
+    while (tl_cur_has(&o, 1)) {
+        uint8_t kind = o.p[0];
         if (kind == TL__TCPOPT_EOL) return true; /* the rest is padding */
-        if (kind == TL__TCPOPT_NOP) continue;
-        if (tl_cur_remaining(&o) < 1) return false; /* no room for the length */
-        uint8_t len = tl_rd_u8(&o);
-        if (len < 2 || (size_t)(len - 2) > tl_cur_remaining(&o)) return false;
-        tl_cursor v = tl_cur_sub(&o, (size_t)len - 2);
+        if (kind == TL__TCPOPT_NOP) {
+            o.p++;
+            continue;
+        }
+        if (!tl_cur_has(&o, 2)) return false; /* no room for the length */
+        uint8_t len = o.p[1];
+        if (len < 2) return false;
+        const uint8_t *v = tl_cur_take(&o, len); /* kind, length, value */
+        if (v == NULL) return false;
         switch (kind) {
         case TL__TCPOPT_MSS:
             if (len != 4) break;
-            out->mss = tl_rd_u16be(&v);
+            out->mss = tl__be16(v + 2);
             out->present |= TL_OPT_MSS;
             continue;
         case TL__TCPOPT_WSCALE:
             if (len != 3) break;
-            out->wscale = tl_rd_u8(&v);
+            out->wscale = v[2];
             out->present |= TL_OPT_WSCALE;
             continue;
         case TL__TCPOPT_SACK_PERM:
@@ -63,8 +69,8 @@ bool tl__parse_tcp_options(tl_cursor o, tl_tcp_options *out)
             uint8_t n = (uint8_t)((len - 2) / 8);
             if (n > TL_MAX_SACK) n = TL_MAX_SACK; /* 40 option bytes hold at most 4 */
             for (uint8_t i = 0; i < n; i++) {
-                out->sack[i][0] = tl_rd_u32be(&v);
-                out->sack[i][1] = tl_rd_u32be(&v);
+                out->sack[i][0] = tl__be32(v + 2 + 8 * i);
+                out->sack[i][1] = tl__be32(v + 6 + 8 * i);
             }
             out->n_sack = n;
             out->present |= TL_OPT_SACK;
@@ -72,8 +78,8 @@ bool tl__parse_tcp_options(tl_cursor o, tl_tcp_options *out)
         }
         case TL__TCPOPT_TIMESTAMP:
             if (len != 10) break;
-            out->ts_val = tl_rd_u32be(&v);
-            out->ts_ecr = tl_rd_u32be(&v);
+            out->ts_val = tl__be32(v + 2);
+            out->ts_ecr = tl__be32(v + 6);
             out->present |= TL_OPT_TIMESTAMP;
             continue;
         default:
