@@ -12,11 +12,28 @@
 
 #include "tcplens/sink.h"
 
+/* A name of a row's column with its length, padded so that it is copied
+ * with a few fixed-size moves (no strlen, no memcpy call per name). */
+typedef struct tl__row_name {
+    char s[32];
+    uint8_t n;
+} tl__row_name;
+
+#define TL__ROW_OPENS (TL_OPEN_MIDSTREAM + 2)        /* + one for any other value */
+#define TL__ROW_CLOSES (TL_CLOSE_HALF_CLOSED + 2)
+#define TL__ROW_STATES (TL_ST_COUNT + 1)
+
 typedef struct tl_text_table {
     FILE *tmp;            /* rows kept for the end, NULL until the first */
     bool no_tmp;          /* tmpfile() failed: rows go straight out */
     bool header_done;     /* header printed on the output stream */
     uint64_t rows;
+    /* the names the rows print, from tl_open_kind_name() etc. at init:
+     * "-" for TL_OPEN_NONE; close kinds with " by client" / " by server"
+     * (second index: closed_by none, client, server) */
+    tl__row_name open[TL__ROW_OPENS];
+    tl__row_name close[TL__ROW_CLOSES][3];
+    tl__row_name state[TL__ROW_STATES];
 } tl_text_table;
 
 void tl_text_table_init(tl_text_table *t);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "sink/text_line.h"
+#include "sink/text_table.h"
 #include "tcplens/sink.h"
 #include "test_sink_file.h"
 
@@ -159,6 +160,206 @@ static void finish(out *o)
     st.by_reason[TL_REASON_TCP_DATA_OFFSET] = 1;
     st.conns = 1;
     if (o->sink.ops->finish) o->sink.ops->finish(o->sink.ctx, &st);
+}
+
+/* Connection rows for the table's edge cases: IPv6 endpoints that push the
+ * later columns, unknown values ('-'), out-of-range kinds, the largest
+ * counters, times that take printf's path, every close kind and role, and
+ * last a row longer than a line holds (cut at TL_LINE_CAP, no newline). */
+#define EDGE_ROWS 17
+
+static void edge_record(int i, tl_conn_record *r, char *long_state)
+{
+    memset(r, 0, sizeof *r);
+    r->conn = (uint32_t)i + 1;
+    r->duration = 0.5;
+    set_v4(&r->orig_h, 1);
+    set_v4(&r->resp_h, 2);
+    r->orig_p = 40000;
+    r->resp_p = 80;
+    r->conn_state = "SF";
+    strcpy(r->history, "ShADadFf");
+    r->orig_pkts = 5;
+    r->resp_pkts = 4;
+    r->orig_bytes = 5;
+    r->opened = TL_OPEN_HANDSHAKE;
+    r->closed = TL_CLOSE_3WAY;
+    r->closed_by = TL_ROLE_CLIENT;
+    r->client_state = TL_ST_TIME_WAIT;
+    r->server_state = TL_ST_CLOSED;
+    r->handshake_rtt = 0.000018;
+    static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78,
+                                   0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78};
+    switch (i) {
+    case 0: break;
+    case 1: /* the longest endpoints, counters and names */
+        r->conn = UINT32_MAX;
+        r->orig_h.family = 6;
+        memcpy(r->orig_h.bytes, v6, 16);
+        r->resp_h.family = 6;
+        memset(r->resp_h.bytes, 0, 16);
+        memset(r->resp_h.bytes + 10, 0xff, 6);
+        r->resp_h.bytes[12] = 192;
+        r->resp_h.bytes[13] = 168;
+        r->resp_h.bytes[14] = 100;
+        r->resp_h.bytes[15] = 200;
+        r->orig_p = r->resp_p = 65535;
+        r->duration = 123456.789012345;
+        r->handshake_rtt = 0.0078125;   /* an exact tie: to even */
+        r->opened = TL_OPEN_SIMULTANEOUS_OPEN;
+        r->closed = TL_CLOSE_SIMULTANEOUS;
+        r->closed_by = TL_ROLE_SERVER;
+        r->conn_state = "RSTOS0";
+        memset(r->history, 'd', TL_HISTORY_MAX - 1);
+        r->history[TL_HISTORY_MAX - 1] = 0;
+        r->orig_pkts = r->resp_pkts = r->orig_bytes = r->resp_bytes = UINT64_MAX;
+        r->client_state = r->server_state = TL_ST_SYN_RECEIVED;
+        r->evicted = true;
+        break;
+    case 2: /* nothing known */
+        r->duration = NAN;
+        r->handshake_rtt = -1;
+        r->opened = TL_OPEN_NONE;
+        r->closed = TL_CLOSE_OPEN;
+        r->closed_by = TL_ROLE_NONE;
+        r->conn_state = NULL;
+        r->history[0] = 0;
+        r->client_state = r->server_state = TL_ST_UNKNOWN;
+        r->evicted = true;
+        break;
+    case 3: /* out of range, printf's own forms */
+        r->duration = -0.0;
+        r->handshake_rtt = INFINITY;
+        r->opened = (tl_open_kind)99;
+        r->closed = (tl_close_kind)99;
+        r->closed_by = (tl_role)7;
+        r->client_state = (tl_tcp_state)99;
+        r->server_state = TL_ST_COUNT;
+        r->orig_h.family = 0;
+        r->orig_p = 0;
+        r->orig_pkts = r->resp_pkts = r->orig_bytes = 0;
+        r->resp_bytes = (uint64_t)UINT32_MAX + 1;
+        break;
+    case 4: /* times at the fast path's edges, a long Zeek state */
+        r->duration = 1e9;
+        r->handshake_rtt = 5e-324;
+        r->conn_state = "A_CONN_STATE_LONGER_THAN_ITS_COLUMN_XXXX";
+        r->opened = TL_OPEN_MIDSTREAM;
+        r->closed = TL_CLOSE_RST_ABORT;
+        break;
+    case 5:
+        r->duration = 999999999.9999996;
+        r->handshake_rtt = 0.0000005;
+        r->orig_pkts = 4294967295u;
+        r->resp_pkts = 100000000;
+        break;
+    case 16: /* past TL_LINE_CAP: cut */
+        r->duration = 1e20;
+        r->handshake_rtt = 1e300;
+        memset(long_state, 'Z', 600);
+        long_state[600] = 0;
+        r->conn_state = long_state;
+        break;
+    default: /* 6..15: every close kind and role, open kinds, states */
+        r->closed = (tl_close_kind)(i - 6);
+        r->closed_by = (tl_role)(i % 3);
+        r->opened = (tl_open_kind)(i % 4);
+        r->client_state = (tl_tcp_state)(i % 12);
+        r->server_state = (tl_tcp_state)((i * 5) % 12);
+        r->duration = (i - 5) * 1.37e-3 * pow(10, i - 6);
+        r->handshake_rtt = (i - 5) * 0.0000015;
+        r->orig_p = (uint16_t)(i * 997);
+        r->resp_pkts = (uint64_t)i * 123456789;
+        break;
+    }
+}
+
+/* made by the tl_line version of the row (before the direct writer) */
+static const char edge_table_text[] =
+    "conn  client                  server                  duration    opened            closed    "
+    "                zeek  history       pkts c/s      bytes c/s         final client/server       "
+    "rtt\n"
+    "#1    10.0.0.1.40000          10.0.0.2.80             0.500000    handshake         close_3way"
+    " by client      SF    ShADadFf      5/4           5/0               TIME-WAIT/CLOSED          "
+    "0.000018\n"
+    "#4294967295 2001:db8:1234:5678:9abc:def0:1234:5678.65535 ::ffff:192.168.100.200.65535 123456.7"
+    "89012 simultaneous_open simultaneous_close by server RSTOS0 dddddddddddddddddddddddddddddddddd"
+    "ddddddddddddddddddddddddddddd 18446744073709551615/18446744073709551615 18446744073709551615/1"
+    "8446744073709551615 SYN-RECEIVED/SYN-RECEIVED 0.007812  (evicted)\n"
+    "#3    10.0.0.1.40000          10.0.0.2.80             -           -                 open      "
+    "                -     -             5/4           5/0               UNKNOWN/UNKNOWN           "
+    "-  (evicted)\n"
+    "#4    ?.0                     10.0.0.2.80             -0.000000                     open      "
+    "                SF    ShADadFf      0/0           0/4294967296      UNKNOWN/UNKNOWN           "
+    "inf\n"
+    "#5    10.0.0.1.40000          10.0.0.2.80             1000000000.000000 midstream   rst_abort "
+    "by client       A_CONN_STATE_LONGER_THAN_ITS_COLUMN_XXXX ShADadFf 5/4 5/0 TIME-WAIT/CLOSED    "
+    "0.000000\n"
+    "#6    10.0.0.1.40000          10.0.0.2.80             1000000000.000000 handshake   close_3way"
+    " by client      SF    ShADadFf      4294967295/100000000 5/0        TIME-WAIT/CLOSED          "
+    "0.000000\n"
+    "#7    10.0.0.1.5982           10.0.0.2.80             0.001370    simultaneous_open open      "
+    "                SF    ShADadFf      5/740740734   5/0               FIN-WAIT-1/FIN-WAIT-1     "
+    "0.000002\n"
+    "#8    10.0.0.1.6979           10.0.0.2.80             0.027400    midstream         close_4way"
+    " by client      SF    ShADadFf      5/864197523   5/0               FIN-WAIT-2/TIME-WAIT      "
+    "0.000003\n"
+    "#9    10.0.0.1.7976           10.0.0.2.80             0.411000    -                 close_3way"
+    " by server      SF    ShADadFf      5/987654312   5/0               CLOSE-WAIT/SYN-RECEIVED   "
+    "0.000005\n"
+    "#10   10.0.0.1.8973           10.0.0.2.80             5.480000    handshake         simultaneo"
+    "us_close        SF    ShADadFf      5/1111111101  5/0               CLOSING/CLOSING           "
+    "0.000006\n"
+    "#11   10.0.0.1.9970           10.0.0.2.80             68.500000   simultaneous_open rst_abort "
+    "by client       SF    ShADadFf      5/1234567890  5/0               LAST-ACK/LISTEN           "
+    "0.000008\n"
+    "#12   10.0.0.1.10967          10.0.0.2.80             822.000000  midstream         refused by"
+    " server         SF    ShADadFf      5/1358024679  5/0               TIME-WAIT/FIN-WAIT-2      "
+    "0.000009\n"
+    "#13   10.0.0.1.11964          10.0.0.2.80             9590.000000 -                 syn_unansw"
+    "ered            SF    ShADadFf      5/1481481468  5/0               UNKNOWN/UNKNOWN           "
+    "0.000011\n"
+    "#14   10.0.0.1.12961          10.0.0.2.80             109600.000000 handshake       half_close"
+    "d by client     SF    ShADadFf      5/1604938257  5/0               CLOSED/ESTABLISHED        "
+    "0.000012\n"
+    "#15   10.0.0.1.13958          10.0.0.2.80             1233000.000000 simultaneous_open open by"
+    " server         SF    ShADadFf      5/1728395046  5/0               LISTEN/LAST-ACK           "
+    "0.000013\n"
+    "#16   10.0.0.1.14955          10.0.0.2.80             13700000.000000 midstream     open      "
+    "                SF    ShADadFf      5/1851851835  5/0               SYN-SENT/SYN-SENT         "
+    "0.000015\n"
+    "#17   10.0.0.1.40000          10.0.0.2.80             100000000000000000000.000000 handshake c"
+    "lose_3way by client ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ ShADadFf 5/4 5/0 TIME-WAIT/CLOSED 100"
+    "0000000000000052504760255204420248704468581108159154915854115511802457988908195786371375080447"
+    "8640437044438328838781769425232353604305756447921847867069828483872009265758037378302337947880"
+    "900593689532349707999450811190389676408800746527427801424945792587888200568428381156";
+
+/* Every edge row printed at once (print) or kept and dumped (!print). */
+static char *edge_table(bool print)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    assert_non_null(fp);
+    tl_text_table t;
+    tl_text_table_init(&t);
+    char long_state[601];
+    for (int i = 0; i < EDGE_ROWS; i++) {
+        tl_conn_record r;
+        edge_record(i, &r, long_state);
+        if (print) tl_text_table_print_row(&t, fp, &r);
+        else tl_text_table_add(&t, fp, &r);
+    }
+    if (!print) tl_text_table_dump(&t, fp);
+    tl_text_table_release(&t);
+    fclose(fp);
+    return buf;
 }
 
 /* A whole connection: handshake, 5 bytes of data, a 3-way close, an RST. */
@@ -588,6 +789,65 @@ static void text_file_output_has_the_same_bytes_batched_or_not(void **st)
     free(want);
 }
 
+/* Rows to the byte, as the table has always printed them (the expected
+ * text was made by the tl_line version of the row): long endpoints push
+ * the later columns, unknown values are '-', and a kept row is the row
+ * printed at once. */
+static void text_table_rows_keep_their_bytes(void **st)
+{
+    (void)st;
+    char *got = edge_table(true);
+    assert_string_equal(got, edge_table_text);
+    char *kept = edge_table(false);
+    assert_int_equal(kept[0], '\n');
+    assert_string_equal(kept + 1, got);
+    free(kept);
+    free(got);
+}
+
+/* Duration and rtt are printf's "%.6f" to the digit, ties included
+ * (odd multiples of 2^-7 are exact halves of a millionth), from 0 up
+ * past the range the table formats without printf. */
+static void text_table_times_are_printf_digits(void **st)
+{
+    (void)st;
+    uint64_t x = 88172645463325252u;   /* xorshift64 */
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        switch (i % 4) {
+        case 0: v = (double)(x >> 11) * 0x1p-53 * pow(10, (int)(x % 12) - 3); break;  /* 0 .. 1e9 */
+        case 1: v = (double)(2 * (x % 1000000) + 1) * 0x1p-7; break;              /* ties */
+        case 2: {
+            uint64_t bits = x % UINT64_C(0x41E0000000000000);   /* any double below 2^31 */
+            memcpy(&v, &bits, sizeof v);
+            break;
+        }
+        default: v = floor((double)(x % 2000000000)) + (double)(x % 1000001) * 1e-6; break;
+        }
+        tl_conn_record r;
+        edge_record(0, &r, NULL);
+        r.duration = r.handshake_rtt = v;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        assert_non_null(fp);
+        tl_text_table t;
+        tl_text_table_init(&t);
+        t.header_done = true;
+        tl_text_table_print_row(&t, fp, &r);
+        fclose(fp);
+        char want[400];
+        snprintf(want, sizeof want, " %.6f ", v);
+        if (strstr(buf, want) != buf + 53) fail_msg("%a: %s", v, buf);
+        snprintf(want, sizeof want, " %.6f\n", v);
+        assert_non_null(strstr(buf, want));
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +869,8 @@ int main(void)
         cmocka_unit_test(text_path_lines_follow_each_endpoint),
         cmocka_unit_test(text_packet_line_is_the_sinks_line),
         cmocka_unit_test(text_file_output_has_the_same_bytes_batched_or_not),
+        cmocka_unit_test(text_table_rows_keep_their_bytes),
+        cmocka_unit_test(text_table_times_are_printf_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
