@@ -105,46 +105,10 @@ static inline char *endpoint(char *o, const tl_addr *a, uint16_t port)
     return tl_put_u32(o, port);
 }
 
-/* "%.6f" of v in [0, 1e9): json_writer.c's fmt_fixed with its 6 digits
- * fixed, so its divisions are by constants. v = mant * 2^-shift exactly;
- * v * 10^6 rounded half to even, as printf rounds the exact value. */
-static inline char *put_seconds6(char *o, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    int biased = (int)(bits >> 52);                      /* v >= 0: no sign */
-    uint64_t mant = bits & ((UINT64_C(1) << 52) - 1);
-    if (biased) mant |= UINT64_C(1) << 52;
-    else biased = 1;                                     /* zero, subnormal */
-    int shift = 1075 - biased;                           /* >= 22, as v < 2^30 */
-    __extension__ typedef unsigned __int128 u128;
-    u128 x = (u128)mant * 1000000u;                      /* < 2^73 */
-    uint64_t q = 0;
-    if (shift < 64) {
-        /* v >= 2^-11: the same in 64-bit halves (measured: the 128-bit
-         * masks by a variable shift were a third of this function) */
-        uint64_t lo = (uint64_t)x, hi = (uint64_t)(x >> 64);
-        uint64_t rest = lo & ((UINT64_C(1) << shift) - 1), half = UINT64_C(1) << (shift - 1);
-        q = (lo >> shift) | (hi << 1 << (63 - shift));
-        if (rest > half || (rest == half && (q & 1))) q++;
-    } else if (shift < 100) {
-        u128 rest = x & (((u128)1 << shift) - 1), half = (u128)1 << (shift - 1);
-        q = (uint64_t)(x >> shift);                      /* <= 10^15 */
-        if (rest > half || (rest == half && (q & 1))) q++;
-    }
-    uint64_t ip = q / 1000000;
-    uint32_t frac = (uint32_t)(q - ip * 1000000);
-    o = tl_put_u32(o, (uint32_t)ip);                     /* <= 10^9 */
-    *o++ = '.';
-    uint32_t top = frac / 10000;
-    return tl__put4(tl__put2(o, top), frac - top * 10000);
-}
-
 /* Seconds as "%.6f", '-' when unknown (negative or NaN). Needs
  * TL_JSON_DOUBLE_MAX bytes of room at o. */
 static inline char *seconds(char *o, double v)
 {
-    if (v >= 0 && v < 1e9 && !signbit(v)) return put_seconds6(o, v);
     if (!(v >= 0)) {
         *o++ = '-';
         return o;
