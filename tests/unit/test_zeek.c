@@ -437,6 +437,97 @@ static void bytes_exact_above_4_gib_across_sequence_wraps(void **st)
     assert_int_equal(r.orig_pkts, 3 + n + 1);
 }
 
+/* The fast path (zeek.c: segment_fast) keeps each side's first 'D' and 'A'
+ * by slot; after a late flip the letters still follow Zeek's roles. */
+static void first_d_and_a_after_late_flip_follow_the_new_roles(void **st)
+{
+    (void)st;
+    tl_zeek z;
+    tl_zeek_init(&z);  /* roles given without tl_zeek_first_packet_flips */
+    tl_packet ps[] = {
+        seg(false, S | A, SRV_ISN, CLI_ISN + 1, 0),     /* slot 0: the server */
+        seg(true, S, CLI_ISN, 0, 0),                    /* slot 1: flips the roles */
+        seg(true, A, CLI_ISN + 1, SRV_ISN + 1, 0),
+        seg(true, P | A, CLI_ISN + 1, SRV_ISN + 1, 5),
+        seg(false, A, SRV_ISN + 1, CLI_ISN + 6, 0),
+        seg(false, P | A, SRV_ISN + 1, CLI_ISN + 6, 7),
+        seg(true, A, CLI_ISN + 6, SRV_ISN + 8, 0),
+        seg(true, P | A, CLI_ISN + 6, SRV_ISN + 8, 5),
+        seg(false, P | A, SRV_ISN + 8, CLI_ISN + 11, 7),
+    };
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+        tl_zeek_segment(&z, ps[i].sport == 80, &ps[i], at(0.01 * (double)i));
+    tl_conn_record r;
+    memset(&r, 0, sizeof r);
+    r.ts = at(0);
+    tl_zeek_finish(&z, &r);
+    assert_string_equal(r.history, "Hs^ADad");
+    /* the SYN counts by its direction on arrival, before the flip */
+    assert_int_equal(r.orig_pkts, 4);
+    assert_int_equal(r.resp_pkts, 5);
+    assert_int_equal(r.orig_bytes, 10);
+    assert_int_equal(r.resp_bytes, 14);
+    assert_int_equal(r.missed_bytes, 0);
+    tl_zeek_release(&z);
+}
+
+/* ACKs of the responder's data across its sequence wrap, some older than the
+ * highest ACK (counted back before the wrap): sizes exact, no gap. */
+static void acks_across_a_wrap_and_old_acks_count_no_gap(void **st)
+{
+    (void)st;
+    const uint32_t isn = 0xfffffc00u;
+    conn c = {0};
+    tl_packet hs[] = {
+        seg(true, S, CLI_ISN, 0, 0),
+        seg(false, S | A, isn, CLI_ISN + 1, 0),
+        seg(true, A, CLI_ISN + 1, isn + 1, 0),
+    };
+    for (size_t i = 0; i < 3; i++) feed(&c, &hs[i]);
+    uint32_t seq = isn + 1;
+    for (int i = 0; i < 4; i++) {
+        tl_packet d = seg(false, P | A, seq, CLI_ISN + 1, 500);
+        tl_packet a = seg(true, A, CLI_ISN + 1, seq + 500, 0);
+        tl_packet old = seg(true, A, CLI_ISN + 1, seq, 0);  /* before the wrap at i = 2 */
+        feed(&c, &d);
+        feed(&c, &a);
+        feed(&c, &old);
+        seq += 500;
+    }
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.conn_state, "S1");
+    assert_string_equal(r.history, "ShAd");
+    assert_int_equal(r.resp_bytes, 2000);
+    assert_int_equal(r.missed_bytes, 0);
+    assert_int_equal(r.orig_pkts, 2 + 8);
+}
+
+/* Data held above a hole keeps its side off the fast path: the ACK past the
+ * hole reports the gap ('G', missed_bytes) and delivers the held data; the
+ * fast path takes the side again afterwards. */
+static void ack_past_a_hole_with_held_data_reports_the_gap(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet ps[] = {
+        seg(true, P | A, CLI_ISN + 1, SRV_ISN + 1, 100),
+        seg(true, P | A, CLI_ISN + 201, SRV_ISN + 1, 100),   /* held */
+        seg(false, A, SRV_ISN + 1, CLI_ISN + 101, 0),
+        seg(false, A, SRV_ISN + 1, CLI_ISN + 301, 0),        /* the hole: 100 bytes */
+        seg(true, P | A, CLI_ISN + 301, SRV_ISN + 1, 100),
+        seg(false, A, SRV_ISN + 1, CLI_ISN + 401, 0),
+    };
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) feed(&c, &ps[i]);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.history, "ShADaG");
+    assert_int_equal(r.orig_bytes, 400);
+    assert_int_equal(r.missed_bytes, 100);
+    assert_int_equal(r.orig_pkts, 5);
+    assert_int_equal(r.resp_pkts, 4);
+    tl_zeek_release(&c.z);
+}
+
 static void retransmission_sets_T_once_then_at_ten(void **st)
 {
     (void)st;
@@ -613,6 +704,9 @@ int main(void)
         cmocka_unit_test(gaps_in_unseen_data_give_g_at_first_and_tenth),
         cmocka_unit_test(held_data_filled_later_is_no_gap_but_T),
         cmocka_unit_test(bytes_exact_above_4_gib_across_sequence_wraps),
+        cmocka_unit_test(first_d_and_a_after_late_flip_follow_the_new_roles),
+        cmocka_unit_test(acks_across_a_wrap_and_old_acks_count_no_gap),
+        cmocka_unit_test(ack_past_a_hole_with_held_data_reports_the_gap),
         cmocka_unit_test(zero_window_sets_w_unless_rst),
         cmocka_unit_test(fin_rst_together_is_I_syn_fin_is_Q),
         cmocka_unit_test(bad_checksum_adds_C_without_counting),
