@@ -10,7 +10,8 @@
  * modulo 2^32 (RFC 9293 section 3.4). No I/O; the only allocations are the
  * out-of-order blocks while some are held and a history longer than fits in
  * place (tl_zeek_release). Times after the first are nanoseconds after it.
- * What the record says at the end (sizes, conn_state) is zeek_record.c.
+ * What the record says at the end (sizes, conn_state) is zeek_record.c,
+ * when Zeek forgets a connection zeek_timer.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,6 @@
 #define ZK_CLOSE_DELAY 5.0          /* tcp_close_delay */
 #define ZK_RESET_DELAY 5.0          /* tcp_reset_delay */
 #define ZK_SYN_TIMEOUT 5.0          /* tcp_SYN_timeout: first expire check */
-#define ZK_SESSION_TIMER 6.0        /* tcp_session_timer: later expire checks */
-#define ZK_LINGER 5.0               /* tcp_connection_linger */
 
 /* Once-only history masks (TCP_Endpoint::HistoryMasks); responder's << 16. */
 /* fast_sides bits beside 1 << slot; ZK_FAST_D and ZK_FAST_A are shifted
@@ -40,20 +39,6 @@ enum {
 static const char sc_letter[TL_ZK_SC_COUNT] = {'C', 'T', 'W', 'G'};
 
 static inline int32_t seq_delta(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
-
-/* b - a in seconds for two times kept as offsets from z->start: the same
- * double as tl__time_diff() of the capture times. */
-static inline double tdiff(const tl_zeek *z, int64_t a, int64_t b)
-{
-    return tl__time_diff(tl__time_at(z->start, a), tl__time_at(z->start, b));
-}
-
-/* t + s seconds, the fraction rounded to a nanosecond. */
-static int64_t tadd(int64_t t, double s)
-{
-    int64_t whole = (int64_t)s;
-    return t + whole * 1000000000 + (int64_t)((s - (double)whole) * 1e9 + 0.5);
-}
 
 /* ---- roles -------------------------------------------------------------- */
 
@@ -188,16 +173,6 @@ static inline bool is_clean(const tl_zeek_ep *e)
 {
     return e->state == TL_ZK_ESTABLISHED ||
            (e->state == TL_ZK_CLOSED && e->prev_state == TL_ZK_ESTABLISHED);
-}
-
-/* The earliest pending timer, for tl_zeek_expired's one compare. Timers
- * are set only by segment_full and expired_full, which call this last. */
-static void update_next_timer(tl_zeek *z)
-{
-    int64_t t = z->expire_at;
-    if (z->closed_timer && z->delete_at < t) t = z->delete_at;
-    if (z->attempt_timer && z->attempt_at < t) t = z->attempt_at;
-    z->next_timer = t;
 }
 
 /* fast_sides: which sides' segments tl_zeek_segment's fast path may take
@@ -357,7 +332,7 @@ static void state_inactive(seg_ctx *c)
         if (c->is_orig) {
             set_state(z, e, peer, F_ACK(c) ? TL_ZK_SYN_ACK_SENT : TL_ZK_SYN_SENT);
             z->attempt_timer = true;
-            z->attempt_at = tadd(c->now, ZK_ATTEMPT_DELAY);
+            z->attempt_at = tl__zk_tadd(c->now, ZK_ATTEMPT_DELAY);
         } else {
             if (!F_ACK(c) && peer->state == TL_ZK_SYN_ACK_SENT && c->seq == start_seq32(e)) {
                 /* SYN and SYN-ACK seen in reverse order: the SYN's sender
@@ -428,7 +403,7 @@ static void state_closed(seg_ctx *c)
     if (F_RST(c) && c->peer->state != TL_ZK_CLOSED) {
         set_state(c->z, c->ep, c->peer, TL_ZK_RESET);
         if (!c->ep->did_close) c->do_close = true;
-        int64_t at = tadd(c->now, ZK_RESET_DELAY);
+        int64_t at = tl__zk_tadd(c->now, ZK_RESET_DELAY);
         if (!c->z->closed_timer || at < c->z->delete_at) {
             c->z->closed_timer = true;
             c->z->delete_at = at;
@@ -448,13 +423,13 @@ static void connection_closed(seg_ctx *c)
         /* Timers cancelled; the connection is deleted tcp_close_delay later. */
         z->attempt_timer = false;
         z->expire_at = INT64_MAX;
-        int64_t at = tadd(z->last, ZK_CLOSE_DELAY);
+        int64_t at = tl__zk_tadd(z->last, ZK_CLOSE_DELAY);
         if (!z->closed_timer || at < z->delete_at) {
             z->closed_timer = true;
             z->delete_at = at;
         }
     } else if (e->prev_state != TL_ZK_INACTIVE) {
-        int64_t at = tadd(z->last, ZK_SESSION_TIMER);
+        int64_t at = tl__zk_tadd(z->last, ZK_SESSION_TIMER);
         if (at < z->expire_at) z->expire_at = at;
     }
 }
@@ -656,7 +631,7 @@ __attribute__((noinline)) static void segment_full(tl_zeek *z, bool is_orig, con
         z->have_time = true;
         z->start = ts;
         z->last = 0;
-        z->expire_at = tadd(0, ZK_SYN_TIMEOUT);
+        z->expire_at = tl__zk_tadd(0, ZK_SYN_TIMEOUT);
     }
     c.now = tl__time_off(z->start, ts);
 
@@ -733,7 +708,7 @@ __attribute__((noinline)) static void segment_full(tl_zeek *z, bool is_orig, con
     tl_zeek_ep *cnt = was_orig ? orig_ep(z) : resp_ep(z);
     cnt->pkts++;
     cnt->ip_bytes += p->ip_len;
-    update_next_timer(z);
+    tl__zk_update_next_timer(z);
     update_fast_sides(z);
 }
 
@@ -859,43 +834,4 @@ bool tl__zeek_syn_is_new_conn(const tl_zeek *z, const tl_packet *p)
             return false;
     }
     return true;
-}
-
-bool tl__zeek_expired_full(tl_zeek *z, int64_t t_now)
-{
-    if (!z->have_time) return false;
-    const tl_zeek_ep *o = orig_ep(z), *r = resp_ep(z);
-    if (z->closed_timer && t_now >= z->delete_at) return true;
-    if (z->attempt_timer && t_now >= z->attempt_at) {
-        if ((o->state == TL_ZK_SYN_SENT || o->state == TL_ZK_SYN_ACK_SENT) &&
-            r->state == TL_ZK_INACTIVE)
-            return true;
-        z->attempt_timer = false;
-    }
-    /* Idle: compared in nanoseconds, the same verdict as the double of
-     * tl__time_diff() for these whole-second limits (its rounding is far
-     * below the 1 ns step near them), without rebuilding the times. */
-    int64_t idle = z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS;
-    if ((int64_t)((uint64_t)t_now - (uint64_t)z->last) >= idle) return true;
-    /* ExpireTimer: every tcp_session_timer, a connection idle for longer
-     * than tcp_connection_linger goes if it is closed, reset or half-open.
-     * Past the linger time the verdict no longer changes, so one check at
-     * the first firing after it decides. */
-    if (z->expire_at != INT64_MAX && z->expire_at <= t_now) {
-        int64_t t = z->expire_at;
-        double wait = tdiff(z, t, tadd(z->last, ZK_LINGER));
-        if (wait >= 0) t = tadd(t, ZK_SESSION_TIMER * ((double)(int64_t)(wait / ZK_SESSION_TIMER) + 1));
-        if (t <= t_now) {
-            bool some_closed = o->did_close || r->did_close;
-            bool done = (o->did_close && r->did_close) || o->state == TL_ZK_RESET ||
-                        r->state == TL_ZK_RESET || o->state == TL_ZK_INACTIVE ||
-                        r->state == TL_ZK_INACTIVE;
-            if ((some_closed && done) || (o->state == TL_ZK_INACTIVE && r->state == TL_ZK_INACTIVE))
-                return true;
-        }
-        double late = tdiff(z, z->expire_at, t_now);
-        z->expire_at = tadd(z->expire_at, ZK_SESSION_TIMER * ((double)(int64_t)(late / ZK_SESSION_TIMER) + 1));
-    }
-    update_next_timer(z);
-    return false;
 }
