@@ -149,14 +149,7 @@ static bool decode_plain(int linktype, const uint8_t *data, uint32_t caplen, tl_
     pkt->ip_len = ip_len;
     pkt->ip_hlen = ip_hlen;
 
-    pkt->sport = tl__be16(th);
-    pkt->dport = tl__be16(th + 2);
-    pkt->seq = tl__be32(th + 4);
-    pkt->ack = tl__be32(th + 8);
-    pkt->flags = th[13];
-    pkt->win = tl__be16(th + 14);
-    pkt->cksum = tl__be16(th + 16);
-    pkt->urg_ptr = tl__be16(th + 18);
+    tl__tcp_fixed_header(th, pkt);
     pkt->tcp_hlen = tcp_hlen;
     if (timestamp) {
         pkt->opt.ts_val = tl__be32(th + 24);

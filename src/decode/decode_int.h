@@ -75,6 +75,20 @@ static inline uint32_t tl__be32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+/* The fixed 20 bytes of a TCP header at h (the caller checked they are
+ * there), for the one-pass decode and the TCP stage alike. */
+static inline void tl__tcp_fixed_header(const uint8_t *h, tl_packet *pkt)
+{
+    pkt->sport = tl__be16(h);
+    pkt->dport = tl__be16(h + 2);
+    pkt->seq = tl__be32(h + 4);
+    pkt->ack = tl__be32(h + 8);
+    pkt->flags = h[13];
+    pkt->win = tl__be16(h + 14);
+    pkt->cksum = tl__be16(h + 16);
+    pkt->urg_ptr = tl__be16(h + 18);
+}
+
 /* Pseudo-header facts the TCP stage needs to verify the checksum. */
 typedef struct tl__pseudo {
     bool verify;       /* caller asked and the IP length is trustworthy */

@@ -126,14 +126,7 @@ tl_decode_result tl__decode_tcp(tl_cursor *c, uint32_t seg_len, const tl__pseudo
     uint8_t spare[20];
     size_t got;
     const uint8_t *h = tl__grab(c, spare, 20, &got);
-    pkt->sport = tl__be16(h);
-    pkt->dport = tl__be16(h + 2);
-    pkt->seq = tl__be32(h + 4);
-    pkt->ack = tl__be32(h + 8);
-    pkt->flags = h[13];
-    pkt->win = tl__be16(h + 14);
-    pkt->cksum = tl__be16(h + 16);
-    pkt->urg_ptr = tl__be16(h + 18);
+    tl__tcp_fixed_header(h, pkt);
     uint32_t hlen = (uint32_t)(h[12] >> 4) * 4;
     pkt->tcp_hlen = hlen;
 
