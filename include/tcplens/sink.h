@@ -144,8 +144,8 @@ typedef struct tl_sink_ops {
      * sink also has a packet op (a view carries tshark's relative numbers,
      * which come with the analysis), the tracker then neither computes nor
      * stores it, and records carry none of it. For the connection table and
-     * conn.log: on h10m read --conns 1,033 -> 889 Ir/packet and 96 bytes
-     * less per connection (measured). */
+     * conn.log: read --conns on the first 2 M packets of h10m, 1,033 -> 889
+     * Ir/packet, and 96 bytes less per connection (measured). */
     bool no_analysis;
 } tl_sink_ops;
 

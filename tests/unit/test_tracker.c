@@ -359,6 +359,22 @@ static void start_op_comes_once_first_with_the_first_frame(void **state)
 
 /* The views are the sink's only: a connection's record is the same
  * whether or not a packet op made the tracker build them. */
+/* The fields every view shows, equal in r and with. */
+static void assert_same_record(const tl_conn_record *r, const tl_conn_record *with)
+{
+    assert_string_equal(r->uid, with->uid);
+    assert_string_equal(r->history, with->history);
+    assert_string_equal(r->conn_state, with->conn_state);
+    assert_int_equal(r->orig_pkts, with->orig_pkts);
+    assert_int_equal(r->resp_pkts, with->resp_pkts);
+    assert_int_equal(r->orig_bytes, with->orig_bytes);
+    assert_int_equal(r->resp_bytes, with->resp_bytes);
+    assert_int_equal(r->closed, with->closed);
+    assert_int_equal(r->client_state, with->client_state);
+    assert_int_equal(r->server_state, with->server_state);
+    assert_true(r->handshake_rtt == with->handshake_rtt);
+}
+
 static void records_are_the_same_without_a_packet_op(void **state)
 {
     (void)state;
@@ -375,21 +391,11 @@ static void records_are_the_same_without_a_packet_op(void **state)
             continue;
         }
         for (int i = 0; i < 2; i++) {
-            assert_string_equal(R.recs[i].uid, with[i].uid);
-            assert_string_equal(R.recs[i].history, with[i].history);
-            assert_string_equal(R.recs[i].conn_state, with[i].conn_state);
-            assert_int_equal(R.recs[i].orig_pkts, with[i].orig_pkts);
-            assert_int_equal(R.recs[i].resp_bytes, with[i].resp_bytes);
-            assert_int_equal(R.recs[i].closed, with[i].closed);
+            assert_same_record(&R.recs[i], &with[i]);
             assert_int_equal(R.recs[i].retransmissions, with[i].retransmissions);
             assert_int_equal(R.recs[i].n_events, with[i].n_events);
         }
     }
-}
-
-static bool is_analysis_kind(tl_event_kind k)
-{
-    return k >= TL_EV_RETRANSMISSION && k <= TL_EV_KEEP_ALIVE_ACK;
 }
 
 /* A sink that shows no analysis gets no analysis events and records
@@ -409,7 +415,7 @@ static void no_analysis_sink_gets_the_same_records_without_analysis(void **state
         finish();
         assert_int_equal(R.nrecs, 2);
         int n = 0;
-        for (int i = 0; i < R.nevents; i++) n += is_analysis_kind(R.events[i]);
+        for (int i = 0; i < R.nevents; i++) n += tl_event_is_analysis(R.events[i]);
         if (!pass) {
             analysis_events = n;
             memcpy(with, R.recs, sizeof with);
@@ -418,19 +424,10 @@ static void no_analysis_sink_gets_the_same_records_without_analysis(void **state
         assert_true(analysis_events >= 2);   /* the capture has some to skip */
         assert_int_equal(n, 0);
         for (int i = 0; i < 2; i++) {
-            assert_string_equal(R.recs[i].uid, with[i].uid);
-            assert_string_equal(R.recs[i].history, with[i].history);
-            assert_string_equal(R.recs[i].conn_state, with[i].conn_state);
-            assert_int_equal(R.recs[i].orig_pkts, with[i].orig_pkts);
-            assert_int_equal(R.recs[i].resp_pkts, with[i].resp_pkts);
-            assert_int_equal(R.recs[i].orig_bytes, with[i].orig_bytes);
-            assert_int_equal(R.recs[i].closed, with[i].closed);
-            assert_int_equal(R.recs[i].client_state, with[i].client_state);
-            assert_int_equal(R.recs[i].server_state, with[i].server_state);
-            assert_true(R.recs[i].handshake_rtt == with[i].handshake_rtt);
+            assert_same_record(&R.recs[i], &with[i]);
             assert_int_equal(R.recs[i].retransmissions, 0);
             for (unsigned j = 0; j < R.recs[i].n_events; j++)
-                assert_false(is_analysis_kind(R.recs[i].events[j]));
+                assert_false(tl_event_is_analysis(R.recs[i].events[j]));
         }
         assert_true(with[1].retransmissions >= 1);
     }
