@@ -66,102 +66,6 @@ static void clear_packet(tl_packet *pkt)
     memset(b + off, 0, sizeof *pkt - off);
 }
 
-/* Nearly every frame is plain Ethernet or raw IP carrying IPv4 without
- * options (not a fragment) or IPv6 without extension headers, then TCP
- * with well-formed options, if any. That layout is recognised here in
- * one pass, one bounds check per header, and decoded as the layer by layer
- * walk would (tests/unit/test_decode_plain.c compares the two); anything
- * else -- tags, IP options, malformed TCP options, offload or jumbo
- * lengths, truncation, any contradiction, checksum verification -- returns
- * false with *pkt still cleared, and the walk decides. Measured on h1m
- * --conns, tl_decode with its stages per frame: 342 -> 158 instructions
- * with the one pass for 96% of the frames; 161 -> 156 once the SYNs' (4%)
- * options were parsed here too, about 490 -> 360 each. */
-static bool decode_plain(int linktype, const uint8_t *data, uint32_t caplen, tl_packet *pkt)
-{
-    tl_cursor c = tl_cursor_make(data, caplen);
-    unsigned version; /* the IP version the link layer announces, 0 = either */
-    if (linktype == TL__DLT_EN10MB) {
-        const uint8_t *eth = tl_cur_take(&c, 14);
-        if (eth == NULL) return false;
-        uint16_t et = tl__be16(eth + 12);
-        if (et != TL__ETH_IPV4 && et != TL__ETH_IPV6) return false;
-        version = et == TL__ETH_IPV4 ? 4 : 6;
-    } else if (linktype == TL__DLT_RAW || linktype == TL__LINKTYPE_RAW) {
-        version = 0;
-    } else if (linktype == TL__DLT_IPV4 || linktype == TL__DLT_IPV6) {
-        version = linktype == TL__DLT_IPV4 ? 4 : 6;
-    } else {
-        return false;
-    }
-
-    const uint8_t *ip;
-    uint32_t ip_hlen, ip_len;
-    if (tl_cur_has(&c, 20) && c.p[0] == 0x45 && version != 6) {
-        ip = tl_cur_take(&c, 20);
-        ip_hlen = 20;
-        ip_len = tl__be16(ip + 2);
-        bool fragment = (tl__be16(ip + 6) & 0x3fffu) != 0;
-        if (ip_len < 20 || ip[9] != TL__IPPROTO_TCP || fragment) return false;
-    } else if (tl_cur_has(&c, 40) && (c.p[0] >> 4) == 6 && version != 4) {
-        ip = tl_cur_take(&c, 40);
-        ip_hlen = 40;
-        ip_len = 40u + tl__be16(ip + 4);
-        if (ip_len == 40 || ip[6] != TL__IPPROTO_TCP) return false;
-    } else {
-        return false;
-    }
-
-    /* The segment is what the IP length claims, as far as it was captured
-     * (Ethernet pads short frames). */
-    uint32_t seg_len = ip_len - ip_hlen;
-    tl_cursor seg = tl_cur_sub(&c, seg_len);
-    uint32_t cap = (uint32_t)tl_cur_remaining(&seg);
-    if (cap < 20) return false;
-    const uint8_t *th = seg.p;
-    uint32_t tcp_hlen = (uint32_t)(th[12] >> 4) * 4;
-    if (tcp_hlen < 20 || tcp_hlen > cap) return false; /* cap <= seg_len */
-    /* NOP,NOP,timestamp is nearly every segment with options: taken here.
-     * Other layouts (SYNs: MSS, SACK-permitted, window scale, timestamps)
-     * go through the options parser the walk uses. Only pkt->opt has been
-     * written when it fails, and is cleared again for the walk, which
-     * decides how the frame is malformed. */
-    bool timestamp = tcp_hlen == 32 && tl__be32(th + 20) == 0x0101080au;
-    if (tcp_hlen != 20 && !timestamp &&
-        !tl__parse_tcp_options(tl_cursor_make(th + 20, tcp_hlen - 20), &pkt->opt)) {
-        memset(&pkt->opt, 0, sizeof pkt->opt);
-        return false;
-    }
-
-    if (ip_hlen == 20) {
-        pkt->ip_version = 4;
-        pkt->src.family = pkt->dst.family = 4;
-        memcpy(pkt->src.bytes, ip + 12, 4);
-        memcpy(pkt->dst.bytes, ip + 16, 4);
-        pkt->ttl = ip[8];
-    } else {
-        pkt->ip_version = 6;
-        pkt->src.family = pkt->dst.family = 6;
-        memcpy(pkt->src.bytes, ip + 8, 16);
-        memcpy(pkt->dst.bytes, ip + 24, 16);
-        pkt->ttl = ip[7];
-    }
-    pkt->ip_len = ip_len;
-    pkt->ip_hlen = ip_hlen;
-
-    tl__tcp_fixed_header(th, pkt);
-    pkt->tcp_hlen = tcp_hlen;
-    if (timestamp) {
-        pkt->opt.ts_val = tl__be32(th + 24);
-        pkt->opt.ts_ecr = tl__be32(th + 28);
-        pkt->opt.present = TL_OPT_TIMESTAMP;
-    }
-    pkt->payload_len = seg_len - tcp_hlen;
-    pkt->payload = th + tcp_hlen;
-    pkt->payload_caplen = cap - tcp_hlen;
-    return true;
-}
-
 tl_decode_result tl__decode_layers(int linktype, const uint8_t *data, uint32_t caplen,
                                    bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason)
 {
@@ -173,8 +77,13 @@ tl_decode_result tl__decode_layers(int linktype, const uint8_t *data, uint32_t c
     return tl__decode_ip(l3, &c, verify_cksum, pkt, reason);
 }
 
-tl_decode_result tl_decode(int linktype, const uint8_t *data, uint32_t caplen,
-                           bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason)
+/* The layer by layer walk on a cleared packet: every frame the one pass
+ * does not take. Out of line, with the options parser below, so that the
+ * one pass keeps everything in scratch registers: saving and restoring
+ * registers for these calls cost 17 of its instructions per frame. */
+static TL__NOINLINE tl_decode_result decode_walk(int linktype, const uint8_t *data,
+                                                 uint32_t caplen, bool verify_cksum,
+                                                 tl_packet *pkt, tl_decode_reason *reason)
 {
     static const uint8_t empty[1];
     tl_decode_reason ignored;
@@ -185,6 +94,116 @@ tl_decode_result tl_decode(int linktype, const uint8_t *data, uint32_t caplen,
         data = empty;
         caplen = 0;
     }
-    if (!verify_cksum && decode_plain(linktype, data, caplen, pkt)) return TL_DECODE_OK;
     return tl__decode_layers(linktype, data, caplen, verify_cksum, pkt, reason);
+}
+
+/* Options other than NOP,NOP,timestamp (SYNs: MSS, SACK-permitted, window
+ * scale, timestamps) go through the parser the walk uses; *pkt is complete
+ * but for them. Malformed ones are the walk's to judge. */
+static TL__NOINLINE tl_decode_result plain_options(int linktype, const uint8_t *data,
+                                                   uint32_t caplen, tl_packet *pkt,
+                                                   tl_decode_reason *reason)
+{
+    uint32_t n = pkt->tcp_hlen - 20;
+    if (tl__parse_tcp_options(tl_cursor_make(pkt->payload - n, n), &pkt->opt)) return TL_DECODE_OK;
+    return decode_walk(linktype, data, caplen, false, pkt, reason);
+}
+
+/* Nearly every frame is plain Ethernet or raw IP carrying IPv4 without
+ * options (not a fragment) or IPv6 without extension headers, then TCP
+ * with well-formed options, if any. That layout is recognised here in
+ * one pass, one bounds check per header, and decoded as the layer by layer
+ * walk would (tests/unit/test_decode_plain.c compares the two); anything
+ * else -- tags, IP options, malformed TCP options, offload or jumbo
+ * lengths, truncation, any contradiction -- goes to the walk, which
+ * decides. Measured on h1m --conns, tl_decode with its stages per frame:
+ * 342 -> 158 instructions with the one pass for 96% of the frames; 161 ->
+ * 156 once the SYNs' (4%) options were parsed here too, about 490 -> 360
+ * each; 154 -> 141 with the walk and the options parser tail calls and
+ * fields written as found. data is not NULL. */
+static inline tl_decode_result decode_plain(int linktype, const uint8_t *data, uint32_t caplen,
+                                            tl_packet *pkt, tl_decode_reason *reason)
+{
+#define WALK() decode_walk(linktype, data, caplen, false, pkt, reason)
+    tl_cursor c = tl_cursor_make(data, caplen);
+    unsigned version; /* the IP version the link layer announces, 0 = either */
+    if (linktype == TL__DLT_EN10MB) {
+        const uint8_t *eth = tl_cur_take(&c, 14);
+        if (eth == NULL) return WALK();
+        uint16_t et = tl__be16(eth + 12);
+        if (et != TL__ETH_IPV4 && et != TL__ETH_IPV6) return WALK();
+        version = et == TL__ETH_IPV4 ? 4 : 6;
+    } else if (linktype == TL__DLT_RAW || linktype == TL__LINKTYPE_RAW) {
+        version = 0;
+    } else if (linktype == TL__DLT_IPV4 || linktype == TL__DLT_IPV6) {
+        version = linktype == TL__DLT_IPV4 ? 4 : 6;
+    } else {
+        return WALK();
+    }
+
+    /* Fields are written as they are found (fewer live registers); the
+     * walk clears them again. */
+    clear_packet(pkt);
+    uint32_t ip_hlen, ip_len;
+    if (tl_cur_has(&c, 20) && c.p[0] == 0x45 && version != 6) {
+        const uint8_t *ip = tl_cur_take(&c, 20);
+        ip_hlen = 20;
+        ip_len = tl__be16(ip + 2);
+        bool fragment = (tl__be16(ip + 6) & 0x3fffu) != 0;
+        if (ip_len < 20 || ip[9] != TL__IPPROTO_TCP || fragment) return WALK();
+        pkt->ip_version = 4;
+        pkt->src.family = pkt->dst.family = 4;
+        memcpy(pkt->src.bytes, ip + 12, 4);
+        memcpy(pkt->dst.bytes, ip + 16, 4);
+        pkt->ttl = ip[8];
+    } else if (tl_cur_has(&c, 40) && (c.p[0] >> 4) == 6 && version != 4) {
+        const uint8_t *ip = tl_cur_take(&c, 40);
+        ip_hlen = 40;
+        ip_len = 40u + tl__be16(ip + 4);
+        if (ip_len == 40 || ip[6] != TL__IPPROTO_TCP) return WALK();
+        pkt->ip_version = 6;
+        pkt->src.family = pkt->dst.family = 6;
+        memcpy(pkt->src.bytes, ip + 8, 16);
+        memcpy(pkt->dst.bytes, ip + 24, 16);
+        pkt->ttl = ip[7];
+    } else {
+        return WALK();
+    }
+    pkt->ip_len = ip_len;
+    pkt->ip_hlen = ip_hlen;
+
+    /* The segment is what the IP length claims, as far as it was captured
+     * (Ethernet pads short frames). */
+    uint32_t seg_len = ip_len - ip_hlen;
+    tl_cursor seg = tl_cur_sub(&c, seg_len);
+    uint32_t cap = (uint32_t)tl_cur_remaining(&seg);
+    if (cap < 20) return WALK();
+    const uint8_t *th = seg.p;
+    uint32_t tcp_hlen = (uint32_t)(th[12] >> 4) * 4;
+    if (tcp_hlen < 20 || tcp_hlen > cap) return WALK(); /* cap <= seg_len */
+#undef WALK
+
+    if (reason) *reason = TL_REASON_NONE;
+    tl__tcp_fixed_header(th, pkt);
+    pkt->tcp_hlen = tcp_hlen;
+    pkt->payload_len = seg_len - tcp_hlen;
+    pkt->payload = th + tcp_hlen;
+    pkt->payload_caplen = cap - tcp_hlen;
+    /* NOP,NOP,timestamp is nearly every segment with options. */
+    if (tcp_hlen == 20) return TL_DECODE_OK;
+    if (tcp_hlen != 32 || tl__be32(th + 20) != 0x0101080au)
+        return plain_options(linktype, data, caplen, pkt, reason);
+    pkt->opt.ts_val = tl__be32(th + 24);
+    pkt->opt.ts_ecr = tl__be32(th + 28);
+    pkt->opt.present = TL_OPT_TIMESTAMP;
+    return TL_DECODE_OK;
+}
+
+tl_decode_result tl_decode(int linktype, const uint8_t *data, uint32_t caplen,
+                           bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason)
+{
+    /* Checksums are verified by the walk only. */
+    if (verify_cksum || data == NULL)
+        return decode_walk(linktype, data, caplen, verify_cksum, pkt, reason);
+    return decode_plain(linktype, data, caplen, pkt, reason);
 }

@@ -20,10 +20,12 @@
 
 /* Keeps a rare path out of its caller, whose hot path then needs no
  * register saves. */
+#ifndef TL__NOINLINE
 #if defined(__GNUC__)
 #define TL__NOINLINE __attribute__((noinline))
 #else
 #define TL__NOINLINE
+#endif
 #endif
 
 struct tl_source_ops {

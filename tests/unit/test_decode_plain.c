@@ -21,6 +21,8 @@ static void same_as_walk(int linktype, const uint8_t *data, uint32_t caplen)
 {
     tl_packet fast, walk;
     tl_decode_reason rf = TL_REASON_COUNT, rw = TL_REASON_NONE;
+    /* garbage in: every byte of the result, padding too, must be written */
+    memset(&fast, 0xa5, sizeof fast);
     tl_decode_result res_f = tl_decode(linktype, data, caplen, false, &fast, &rf);
     memset(&walk, 0, sizeof walk);
     /* the walk takes bytes; tl_decode reads NULL as no bytes */
