@@ -25,34 +25,51 @@ static void on_idle(void *ud, tl_time now)
     tl_tracker_tick(ud, now);
 }
 
+/* Frames asked of the source per call: a mapped pcap file hands out that
+ * many at once. */
+#define BATCH 64
+
+/* An error instead of a frame: say so and record it. True for a warning. */
+static bool report_error(tl_source *src, tl_tracker *tr, int rc, const char *errbuf)
+{
+    bool warning = rc == TL_ETRUNC;
+    fprintf(stderr, "tcplens: %s%s\n", warning ? "warning: " : "", errbuf);
+    tl_source_where w;
+    tl_source_last_error(src, &w);
+    tl_tracker_error(tr, w.file, w.offset, w.packet, without_location(errbuf, &w));
+    return warning;
+}
+
 void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t limit,
                      tl_dumper *dumper, volatile sig_atomic_t *stop, tl_run_result *res)
 {
     char errbuf[TL_ERRBUF_SIZE];
-    tl_frame f;
+    tl_frame fs[BATCH];
     tl_packet pkt;
     int in_a_row = 0;
+    /* With a stop flag, one frame per call: it is checked before each. */
+    uint64_t batch = stop ? 1 : BATCH;
+    if (!limit) limit = UINT64_MAX;
     memset(res, 0, sizeof *res);
     tl_source_set_idle(src, on_idle, tr);
-    while (!(stop && *stop) && (!limit || res->frames < limit)) {
+    while (!(stop && *stop) && res->frames < limit) {
         errbuf[0] = '\0';
-        int rc = tl_source_next(src, &f, errbuf);
+        uint64_t left = limit - res->frames;
+        int rc = tl_source_next_batch(src, fs, (int)(left < batch ? left : batch), errbuf);
         if (rc == 0) break;
         if (rc < 0) {
-            bool warning = rc == TL_ETRUNC;
-            fprintf(stderr, "tcplens: %s%s\n", warning ? "warning: " : "", errbuf);
-            tl_source_where w;
-            tl_source_last_error(src, &w);
-            tl_tracker_error(tr, w.file, w.offset, w.packet, without_location(errbuf, &w));
-            if (warning) res->warnings++; else res->errors++;
+            if (report_error(src, tr, rc, errbuf)) res->warnings++; else res->errors++;
             if (++in_a_row >= MAX_ERRORS_IN_A_ROW) break;
             continue;
         }
         in_a_row = 0;
-        res->frames++;
-        if (dumper) tl_dumper_write(dumper, &f);
-        tl_decode_reason reason = TL_REASON_NONE;
-        tl_decode_result dr = tl_decode(f.linktype, f.data, f.caplen, verify_cksum, &pkt, &reason);
-        tl_tracker_feed(tr, &f, dr, reason, &pkt);
+        res->frames += (uint64_t)rc;
+        if (dumper) /* the same file as frame by frame; one test per call */
+            for (int i = 0; i < rc; i++) tl_dumper_write(dumper, &fs[i]);
+        for (tl_frame *f = fs; f < fs + rc; f++) {
+            tl_decode_reason reason;
+            tl_decode_result dr = tl_decode(f->linktype, f->data, f->caplen, verify_cksum, &pkt, &reason);
+            tl_tracker_feed(tr, f, dr, reason, &pkt);
+        }
     }
 }

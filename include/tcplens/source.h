@@ -67,6 +67,13 @@ TL_MUST_USE int tl_source_set_filter(tl_source *src, const char *filter, char *e
  * source may continue with the next file; call again until 0. */
 TL_MUST_USE int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf);
 
+/* Up to max (>= 1) frames into frames[0..): how many (>= 1), 0 = end of
+ * input, < 0 = error, exactly as that many tl_source_next calls would give
+ * them; all stay valid until the next call. A mapped pcap file yields
+ * several records per call, the rest one: the per-call work was most of
+ * reading a record. */
+TL_MUST_USE int tl_source_next_batch(tl_source *src, tl_frame *frames, int max, char *errbuf);
+
 /* Where the last error of tl_source_next happened: file name (borrowed),
  * byte offset of the record (-1 unknown) and packet number (0 unknown). */
 typedef struct tl_source_where {

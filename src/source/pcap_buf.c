@@ -122,3 +122,45 @@ int tl__pcapbuf_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *e
     frame->n = 0;
     return 1;
 }
+
+/* What tl__pcapbuf_take does, record after record, with the reader's
+ * fields in locals (a frame's fields could alias the reader's, so they
+ * would be loaded again for each record) and the byte order fixed for the
+ * loop. Measured on h1m: 46 -> 36 instructions per record. */
+static inline int take_run(tl__reader *r, tl_frame *frames, int max, uint64_t records, bool be)
+{
+    const uint8_t *buf = r->buf;
+    size_t pos = r->pos, len = r->len;
+    /* A record header must start before the pages due back and end by len. */
+    size_t stop = len < REC_HDR ? 0 : len - REC_HDR + 1;
+    if (stop > r->release_at)
+        stop = r->release_at;
+    uint32_t snaplen = r->snaplen, frac_ns = r->frac_ns;
+    int linktype = r->linktype;
+    const char *name = r->name;
+    tl_frame *f = frames, *end = frames + max;
+    for (; f < end && pos < stop; f++) {
+        const uint8_t *h = buf + pos;
+        uint32_t caplen = tl__pcap_get32(h + 8, be);
+        if (caplen - 1u >= TL__PCAP_MAX_CAPLEN || caplen > len - pos - REC_HDR)
+            break;
+        f->data = h + REC_HDR;
+        f->caplen = caplen > snaplen ? snaplen : caplen;
+        f->len = tl__pcap_get32(h + 12, be);
+        f->ts.sec = tl__pcap_get32(h, be);
+        f->ts.nsec = tl__pcap_get32(h + 4, be) * frac_ns;
+        f->linktype = linktype;
+        f->n = ++records;
+        f->offset = (int64_t)pos;
+        f->file = name;
+        pos += REC_HDR + caplen;
+    }
+    r->pos = pos;
+    return (int)(f - frames);
+}
+
+int tl__pcapbuf_take_many(tl__reader *r, tl_frame *frames, int max, uint64_t records)
+{
+    return r->be ? take_run(r, frames, max, records, true)
+                 : take_run(r, frames, max, records, false);
+}

@@ -241,6 +241,19 @@ int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf)
     return next_general(src, frame, errbuf);
 }
 
+int tl_source_next_batch(tl_source *src, tl_frame *frames, int max, char *errbuf)
+{
+    if (!src || !frames || max < 1)
+        return tl_err(errbuf, TL_EINVAL, "next: no source");
+    if (src->direct && !src->filter && !src->brk) {
+        int n = tl__pcapbuf_take_many(src->direct, frames, max, src->records);
+        src->records += (uint64_t)n;
+        if (n)
+            return n;
+    }
+    return next_general(src, frames, errbuf);
+}
+
 void tl_source_break(tl_source *src)
 {
     if (!src)

@@ -238,6 +238,10 @@ static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
     return true;
 }
 
+/* tl__pcapbuf_take up to max times, numbering the frames after `records`
+ * (tl_source_next_batch): how many were taken. */
+int tl__pcapbuf_take_many(tl__reader *r, tl_frame *frames, int max, uint64_t records);
+
 /* SIGBUS from a mapped file that another process truncated: zero pages
  * instead and r->shrunk set (map_guard.c). Add after mapping, remove
  * before unmapping. */

@@ -419,6 +419,63 @@ static void mapped_file_filter_keeps_numbering(void **state)
     free(b.p);
 }
 
+/* tl_source_next_batch over path gives what tl_source_next calls give:
+ * the same frames, numbers, errors and places, whatever max is. */
+static unsigned batches_match_single_calls(const char *path)
+{
+    const char *paths[] = {path};
+    tl_source *one = NULL, *many = NULL;
+    char e1[TL_ERRBUF_SIZE], e2[TL_ERRBUF_SIZE];
+    assert_int_equal(tl_source_open_files(&one, paths, 1, e1), 0);
+    assert_int_equal(tl_source_open_files(&many, paths, 1, e2), 0);
+    tl_frame fs[70];
+    unsigned n = 0;
+    for (int call = 0;; call++) {
+        int got = tl_source_next_batch(many, fs, 1 + call % 70, e2);
+        for (int i = 0; i < (got > 0 ? got : 1); i++) {
+            tl_frame f;
+            int rc = tl_source_next(one, &f, e1);
+            assert_int_equal(rc, got > 0 ? 1 : got);
+            if (got <= 0)
+                break;
+            n++;
+            assert_int_equal(fs[i].caplen, f.caplen);
+            assert_int_equal(fs[i].len, f.len);
+            assert_memory_equal(fs[i].data, f.data, f.caplen);
+            assert_int_equal(fs[i].ts.sec, f.ts.sec);
+            assert_int_equal(fs[i].ts.nsec, f.ts.nsec);
+            assert_int_equal(fs[i].linktype, f.linktype);
+            assert_int_equal(fs[i].offset, f.offset);
+            assert_int_equal(fs[i].n, f.n);
+            assert_string_equal(fs[i].file, f.file);
+        }
+        if (got < 0)
+            assert_string_equal(e2, e1);
+        if (got == 0)
+            break;
+    }
+    tl_source_free(one);
+    tl_source_free(many);
+    return n;
+}
+
+static void batches_give_the_frames_of_single_calls(void **state)
+{
+    (void)state;
+    unsigned count = (unsigned)(TL__MAP_WINDOW * 5 / 2 / 866);
+    for (int be = 0; be <= 1; be++) {
+        bytes b = {.be = be};
+        varied_capture(&b, be ? MAGIC_NS : MAGIC_US, count, 7u + (uint64_t)be);
+        b.len -= 5;  /* the last record truncated: an error after the frames */
+        char path[128];
+        tmp_name(path, sizeof(path), "batch.pcap");
+        write_bytes(path, &b);
+        assert_int_equal(batches_match_single_calls(path), count - 1);
+        unlink(path);
+        free(b.p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +489,7 @@ int main(void)
         cmocka_unit_test(mapped_file_filter_keeps_numbering),
         cmocka_unit_test(file_truncated_while_mapped_is_an_error_not_a_crash),
         cmocka_unit_test(zero_length_record_in_a_whole_file_is_read),
+        cmocka_unit_test(batches_give_the_frames_of_single_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
