@@ -29,6 +29,15 @@ static inline uint64_t tl__key_word(const uint8_t *p)
     return w;
 }
 
+/* An IPv4 address: its 4 bytes as one word, the same for a key and a
+ * packet on either byte order. */
+static inline uint32_t tl__key_v4(const uint8_t *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
 static inline uint32_t tl__key_ports(const tl_conn_key *k)
 {
     uint32_t w;
@@ -113,6 +122,30 @@ static inline uint64_t tl__key_mum(uint64_t a, uint64_t b)
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+#define TL__K0 0xa0761d6478bd642full
+#define TL__K1 0xe7037ed1a0b428dbull
+#define TL__K2 0x8ebc6af09c88c6e3ull
+#define TL__K3 0x589965cc75374cc3ull
+
+/* The hash's IPv4 core: both addresses as one word, the ports word as the
+ * key holds it. A stored key and a packet's probe (below) both end here,
+ * so a key always hashes as the packets that must find it. */
+static inline uint64_t tl__hash_v4(uint64_t addrs, uint32_t ports, uint64_t seed)
+{
+    uint64_t h = tl__key_mum(addrs ^ seed ^ TL__K0, ((uint64_t)ports << 8 | 4) ^ TL__K1);
+    return tl__key_mum(h ^ TL__K2, seed ^ TL__K3);
+}
+
+/* The other families' core: both 16-byte addresses in key order. */
+static inline uint64_t tl__hash_v6(const uint8_t *a, const uint8_t *b, uint32_t ports,
+                                   uint8_t family, uint64_t seed)
+{
+    uint64_t h = tl__key_mum(tl__key_word(a) ^ seed ^ TL__K0, tl__key_word(a + 8) ^ TL__K1) ^
+                 tl__key_mum(tl__key_word(b) ^ seed ^ TL__K2, tl__key_word(b + 8) ^ TL__K3) ^
+                 ((uint64_t)ports << 8 | family);
+    return tl__key_mum(h ^ TL__K2, seed ^ TL__K3);
+}
+
 /* Seeded hash of the key: wyhash-style folded 128-bit multiplies of the
  * key's words xored with seed-derived values, not SipHash: the key is
  * fixed-size and this runs for every packet not found by the last-flow
@@ -122,18 +155,96 @@ static inline uint64_t tl__key_mum(uint64_t a, uint64_t b)
  * key takes depends on the key alone. */
 static inline uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
 {
-    const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
-                   k2 = 0x8ebc6af09c88c6e3ull, k3 = 0x589965cc75374cc3ull;
-    uint64_t tail = (uint64_t)tl__key_ports(k) << 8 | k->family;
-    uint64_t h;
-    if (k->family == 4) {
-        uint64_t addrs = (tl__key_word(k->a) & 0xffffffffu) | tl__key_word(k->b) << 32;
-        h = tl__key_mum(addrs ^ seed ^ k0, tail ^ k1);
-    } else {
-        h = tl__key_mum(tl__key_word(k->a) ^ seed ^ k0, tl__key_word(k->a + 8) ^ k1) ^
-            tl__key_mum(tl__key_word(k->b) ^ seed ^ k2, tl__key_word(k->b + 8) ^ k3) ^ tail;
-    }
-    return tl__key_mum(h ^ k2, seed ^ k3);
+    if (k->family == 4)
+        return tl__hash_v4(tl__key_v4(k->a) | (uint64_t)tl__key_v4(k->b) << 32, tl__key_ports(k), seed);
+    return tl__hash_v6(k->a, k->b, tl__key_ports(k), k->family, seed);
+}
+
+/* A packet's connection as its key would hold it, read in place: the
+ * lookup of a packet the last-flow cache misses writes no key (40 bytes
+ * of stores, read back at once) and compares the stored key against
+ * registers. tl_conn_key_make() is left to new connections. */
+typedef struct tl_conn_probe {
+    uint64_t addrs;           /* IPv4: the key's a, then b, 4 bytes each */
+    const uint8_t *a, *b;     /* other families: the packet's addresses in key order */
+    uint32_t ports;           /* pa, then pb, as the key's ports word */
+    uint8_t family;
+    uint8_t dir;              /* as tl_conn_key_make() returns */
+} tl_conn_probe;
+
+_Static_assert(offsetof(tl_packet, dport) == offsetof(tl_packet, sport) + 2,
+               "a packet's ports are one 4-byte word");
+
+static inline uint32_t tl__packet_ports(const tl_packet *p)
+{
+    uint32_t w;
+    memcpy(&w, (const uint8_t *)p + offsetof(tl_packet, sport), 4);
+    return w;
+}
+
+/* Swapping the two 2-byte halves swaps the ports, on either byte order. */
+static inline uint32_t tl__ports_swapped(uint32_t w)
+{
+    return w << 16 | w >> 16;
+}
+
+/* IPv4: each endpoint as its address big-endian above its port, so one
+ * 64-bit compare orders them as tl__conn_key_make_v4() does. */
+static inline void tl__conn_probe_v4(tl_conn_probe *q, const tl_packet *p)
+{
+    uint32_t s = tl__key_v4(p->src.bytes), d = tl__key_v4(p->dst.bytes);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t es = (uint64_t)__builtin_bswap32(s) << 16 | p->sport,
+             ed = (uint64_t)__builtin_bswap32(d) << 16 | p->dport;
+#else
+    uint64_t es = (uint64_t)s << 16 | p->sport, ed = (uint64_t)d << 16 | p->dport;
+#endif
+    int swap = es > ed;
+    uint32_t ports = tl__packet_ports(p);
+    q->addrs = swap ? (d | (uint64_t)s << 32) : (s | (uint64_t)d << 32);
+    q->ports = swap ? tl__ports_swapped(ports) : ports;
+    q->family = 4;
+    q->dir = (uint8_t)swap;
+}
+
+/* Other families: the addresses compared as tl_conn_key_make() does. */
+static inline void tl__conn_probe_v6(tl_conn_probe *q, const tl_packet *p)
+{
+    int c = tl_conn_key_cmp16(p->src.bytes, p->dst.bytes);
+    int swap = c > 0 || (c == 0 && p->sport > p->dport);
+    uint32_t ports = tl__packet_ports(p);
+    q->addrs = 0;   /* unread: for the compiler's uninitialised-use check */
+    q->a = swap ? p->dst.bytes : p->src.bytes;
+    q->b = swap ? p->src.bytes : p->dst.bytes;
+    q->ports = swap ? tl__ports_swapped(ports) : ports;
+    q->family = p->src.family;
+    q->dir = (uint8_t)swap;
+}
+
+/* Orients p like its key: the order and direction bit of
+ * tl_conn_key_make(). */
+static inline void tl_conn_probe_make(tl_conn_probe *q, const tl_packet *p)
+{
+    if (p->src.family == 4)
+        tl__conn_probe_v4(q, p);
+    else
+        tl__conn_probe_v6(q, p);
+}
+
+/* tl_conn_key_hash() of the key tl_conn_key_make() would build. */
+static inline uint64_t tl_conn_probe_hash(const tl_conn_probe *q, uint64_t seed)
+{
+    if (q->family == 4) return tl__hash_v4(q->addrs, q->ports, seed);
+    return tl__hash_v6(q->a, q->b, q->ports, q->family, seed);
+}
+
+/* tl_conn_key_equal() against the key tl_conn_key_make() would build. */
+static inline bool tl_conn_key_is(const tl_conn_key *k, const tl_conn_probe *q)
+{
+    if (tl__key_ports(k) != q->ports || k->family != q->family) return false;
+    if (q->family == 4) return (tl__key_v4(k->a) | (uint64_t)tl__key_v4(k->b) << 32) == q->addrs;
+    return ((tl__key_word(k->a) ^ tl__key_word(q->a)) | (tl__key_word(k->a + 8) ^ tl__key_word(q->a + 8)) |
+            (tl__key_word(k->b) ^ tl__key_word(q->b)) | (tl__key_word(k->b + 8) ^ tl__key_word(q->b + 8))) == 0;
 }
 
 #endif

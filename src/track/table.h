@@ -5,7 +5,7 @@
  * pair of 8 bytes, so a probe reads one cache line (measured: separate tag
  * and slot arrays cost a second miss per packet); the keys live in the
  * caller's connection slots, reached through the key_of callback or, on the
- * tracker's hot path, tl_table_find_in(). Capacity is a power of two kept at
+ * tracker's hot path, tl_table_find_probe(). Capacity is a power of two kept at
  * <= 50 % load. Internal to src/track/.
  */
 #ifndef TL_TRACK_TABLE_H
@@ -37,17 +37,19 @@ uint32_t tl_table_find(const tl_table *t, const tl_conn_key *k, uint64_t hash);
 TL_MUST_USE int tl_table_insert(tl_table *t, uint64_t hash, uint32_t slot);
 void tl_table_remove(tl_table *t, const tl_conn_key *k, uint64_t hash);
 
-/* tl_table_find() for slots that are elements of `stride` bytes at `base`
- * with their key first: no callback, inlined into the per-packet path. */
-static inline uint32_t tl_table_find_in(const tl_table *t, const tl_conn_key *k, uint64_t hash,
-                                        const void *base, size_t stride)
+/* tl_table_find() of a packet's connection, for slots that are elements
+ * of `stride` bytes at `base` with their key first: no key built, no
+ * callback, inlined into the per-packet path. `hash` is
+ * tl_conn_probe_hash(q), equal to the stored key's tl_conn_key_hash(). */
+static inline uint32_t tl_table_find_probe(const tl_table *t, const tl_conn_probe *q, uint64_t hash,
+                                           const void *base, size_t stride)
 {
     uint32_t tag = (uint32_t)hash;
     for (uint32_t i = (uint32_t)hash & t->mask;; i = (i + 1) & t->mask) {
         tl_table_entry en = t->e[i];
         if (!en.slot) return UINT32_MAX;
         if (en.tag == tag &&
-            tl_conn_key_equal((const tl_conn_key *)((const char *)base + (size_t)(en.slot - 1) * stride), k))
+            tl_conn_key_is((const tl_conn_key *)((const char *)base + (size_t)(en.slot - 1) * stride), q))
             return en.slot - 1;
     }
 }

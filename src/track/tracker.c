@@ -429,20 +429,10 @@ static bool is_simultaneous_open(const tl_conn *c, int role, const tl_packet *p)
            (c->fsm.ep[1].state == TL_ST_LISTEN || c->fsm.ep[1].state == TL_ST_UNKNOWN);
 }
 
-_Static_assert(offsetof(tl_packet, dport) == offsetof(tl_packet, sport) + 2,
-               "a packet's ports are one 4-byte word");
-
-static uint32_t packet_ports(const tl_packet *p)
-{
-    uint32_t w;
-    memcpy(&w, (const uint8_t *)p + offsetof(tl_packet, sport), 4);
-    return w;
-}
-
 /* The slot of the last packet's connection when p goes the same way. */
 static uint32_t last_flow_find(const last_flow *l, const tl_packet *p, int *dir)
 {
-    if (p->src.family != l->family || packet_ports(p) != l->ports) return TL_NIL;
+    if (p->src.family != l->family || tl__packet_ports(p) != l->ports) return TL_NIL;
     uint64_t d;
     if (l->family == 4) {
         uint32_t a, b, x, y;
@@ -469,7 +459,7 @@ static void last_flow_set(last_flow *l, uint32_t s, int dir, const tl_packet *p)
     l->slot = s;
     l->dir = (uint8_t)dir;
     l->family = p->src.family;
-    l->ports = packet_ports(p);
+    l->ports = tl__packet_ports(p);
     memcpy(l->src, p->src.bytes, 16);
     memcpy(l->dst, p->dst.bytes, 16);
 }
@@ -508,6 +498,36 @@ static uint32_t conn_next(tl_tracker *tr, uint32_t s, int dir, const tl_frame *f
     return s;
 }
 
+/* The table's slot of q's connection, or TL_NIL; *h its hash. Inlined
+ * once per family (conn_of), so each copy knows q's family and the IPv4
+ * one compares the stored key against registers. */
+static inline uint32_t table_find(const tl_tracker *tr, const tl_conn_probe *q, uint64_t *h)
+{
+    *h = tl_conn_probe_hash(q, tr->cfg.hash_seed);
+    return tl_table_find_probe(&tr->table, q, *h, tr->conns, sizeof *tr->conns);
+}
+
+static inline uint32_t table_find_v6(const tl_tracker *tr, const tl_packet *p, uint64_t *h, int *dir)
+{
+    tl_conn_probe q;
+    tl__conn_probe_v6(&q, p);
+    *dir = q.dir;
+    return table_find(tr, &q, h);
+}
+
+/* A new connection for p, whose hash is h. Out of line: only here is the
+ * key written, and inlined its work would share registers with the
+ * lookup's (measured). */
+__attribute__((noinline)) static uint32_t conn_first(tl_tracker *tr, const tl_frame *f,
+                                                     const tl_packet *p, uint64_t h, int dir)
+{
+    tl_conn_key k;
+    tl_conn_key_make(&k, p);
+    uint32_t s = conn_new(tr, &k, h, dir, p, f->ts);
+    if (s != TL_NIL) last_flow_set(&tr->last, s, dir, p);
+    return s;
+}
+
 /* The slot of p's connection (TL_NIL: out of memory) and p's direction
  * bit; *reused when a SYN started a new connection on the 4-tuple. */
 static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p, int *dir,
@@ -516,15 +536,16 @@ static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p, i
     uint32_t s = last_flow_find(&tr->last, p, dir);
     bool hit = s != TL_NIL;
     if (!hit) {
-        tl_conn_key k;
-        *dir = tl_conn_key_make(&k, p);
-        uint64_t h = tl_conn_key_hash(&k, tr->cfg.hash_seed);
-        s = tl_table_find_in(&tr->table, &k, h, tr->conns, sizeof *tr->conns);
-        if (s == TL_NIL) {
-            s = conn_new(tr, &k, h, *dir, p, f->ts);
-            if (s != TL_NIL) last_flow_set(&tr->last, s, *dir, p);
-            return s;
+        uint64_t h;
+        if (p->src.family == 4) {
+            tl_conn_probe q;
+            tl__conn_probe_v4(&q, p);
+            *dir = q.dir;
+            s = table_find(tr, &q, &h);
+        } else {
+            s = table_find_v6(tr, p, &h, dir);
         }
+        if (s == TL_NIL) return conn_first(tr, f, p, h, *dir);
     }
     if (starts_new_conn(tr, s, *dir, f, p, reused)) {
         s = conn_next(tr, s, *dir, f, p);
