@@ -147,6 +147,9 @@ typedef struct tl_sink_ops {
      * conn.log: read --conns on the first 2 M packets of h10m, 1,033 -> 889
      * Ir/packet, and 96 bytes less per connection (measured). */
     bool no_analysis;
+    /* True when the sink never reads a record's uid: the tracker leaves it
+     * empty rather than derive it (250 instructions per record). */
+    bool no_uid;
 } tl_sink_ops;
 
 /* Any op may be NULL (ignored). */

@@ -184,6 +184,7 @@ static const tl_sink_ops ladder_ops = {
     .event = on_event,
     .conn = on_conn,
     .free = on_free,
+    .no_uid = true,
 };
 
 int tl_sink_ladder_new(tl_sink *out, FILE *fp, const tl_output_opts *o)

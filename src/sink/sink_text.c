@@ -775,6 +775,7 @@ static const tl_sink_ops tl_text_ops = {
     .error = on_error,
     .finish = on_finish,
     .free = on_free,
+    .no_uid = true,        /* no line shows it */
 };
 
 /* -q: events, errors and the statistics; times since the first frame,
@@ -785,6 +786,7 @@ static const tl_sink_ops tl_text_quiet_ops = {
     .error = on_error,
     .finish = on_finish,
     .free = on_free,
+    .no_uid = true,        /* no line shows it */
 };
 
 /* --conns: the table's rows (no times in them) and errors; no packet op
@@ -795,6 +797,7 @@ static const tl_sink_ops tl_text_conns_ops = {
     .finish = on_finish,
     .free = on_free,
     .no_analysis = true,   /* no column shows it */
+    .no_uid = true,        /* no line shows it */
 };
 
 int tl_sink_text_new(tl_sink *out, FILE *fp, const tl_output_opts *o)

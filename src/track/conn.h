@@ -42,6 +42,9 @@ typedef struct tl_conn {
     uint8_t client_dir : 1;    /* key direction bit of client-sent packets */
     bool in_use : 1;
     bool finished : 1;         /* fsm says the connection is over */
+    /* kinds in ev_seen: a count, not a popcount (without -mpopcnt that is
+     * a libgcc call, 2 Ir/packet on h10m) */
+    uint8_t n_ev_kinds;
     int64_t last_ns;           /* nanoseconds after first_ts */
     tl_time first_ts;
     tl_fsm fsm;

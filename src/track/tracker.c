@@ -173,11 +173,12 @@ static void remember_event(tl_conn *c, tl_event_kind k)
 {
     uint32_t bit = 1u << k;
     if (c->ev_seen & bit) return;
-    unsigned pos = TL_CONN_EV_BITS * (unsigned)__builtin_popcount(c->ev_seen);
+    unsigned pos = TL_CONN_EV_BITS * (unsigned)c->n_ev_kinds;
     unsigned v = (unsigned)k << (pos & 7);
     c->ev_order[pos >> 3] |= (uint8_t)v;
     if (v >> 8) c->ev_order[(pos >> 3) + 1] |= (uint8_t)(v >> 8);
     c->ev_seen |= bit;
+    c->n_ev_kinds++;
 }
 
 static tl_event_kind event_at(const tl_conn *c, unsigned i)
@@ -209,7 +210,7 @@ static void emit_event(tl_tracker *tr, tl_conn *c, const tl_frame *f, tl_time ts
 static void emit_changes(tl_tracker *tr, const tl_conn *c, const tl_frame *f,
                          const tl_track_out *o)
 {
-    if (!tr->sink.ops->state) return;
+    if (!o->n_changes || !tr->sink.ops->state) return;  /* nearly every packet: none */
     for (uint8_t i = 0; i < o->n_changes; i++) {
         tl_state_change sc = {f->ts, f->n, c->id, o->changes[i].endpoint, o->changes[i].from,
                               o->changes[i].to};
@@ -247,7 +248,7 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     tl_conn_record r;
     memset(&r, 0, sizeof r);
     r.conn = c->id;
-    fill_uid(r.uid, tr->cfg.hash_seed, c->id);
+    if (!tr->sink.ops->no_uid) fill_uid(r.uid, tr->cfg.hash_seed, c->id);
     r.ts = c->first_ts;
     r.duration = tl__time_diff(c->first_ts, conn_last(c));
     /* the roles at the first packet; tl_zeek_finish applies a later flip */
@@ -266,7 +267,7 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     r.handshake_rtt = c->handshake_rtt;
     r.retransmissions = c->retransmissions;
     r.evicted = evicted;
-    r.n_events = (uint8_t)__builtin_popcount(c->ev_seen);
+    r.n_events = c->n_ev_kinds;
     for (unsigned i = 0; i < r.n_events; i++) r.events[i] = event_at(c, i);
     if (tr->sink.ops->conn) tr->sink.ops->conn(tr->sink.ctx, &r);
     if (evicted) tr->stats.evicted++;

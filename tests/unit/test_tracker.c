@@ -78,6 +78,10 @@ static const tl_sink_ops rec_no_analysis_ops = {.event = rec_event, .conn = rec_
 static const tl_sink_ops rec_packets_no_analysis_ops = {.packet = rec_packet, .conn = rec_conn,
                                                         .no_analysis = true};
 
+/* The text views and the ladder: they never show a uid. */
+static const tl_sink_ops rec_no_uid_ops = {.event = rec_event, .conn = rec_conn,
+                                           .finish = rec_finish, .no_uid = true};
+
 static recorder R;
 static tl_tracker *tr;
 static uint64_t frame_no;
@@ -433,6 +437,36 @@ static void no_analysis_sink_gets_the_same_records_without_analysis(void **state
     }
 }
 
+/* A sink that reads no uid gets records with an empty one, the same
+ * records otherwise, and the same events in the same order. */
+static void no_uid_sink_gets_the_same_records_with_an_empty_uid(void **state)
+{
+    (void)state;
+    tl_conn_record with[2];
+    for (int pass = 0; pass < 2; pass++) {
+        start_sink(pass ? &rec_no_uid_ops : &rec_no_analysis_ops, 0, 0, false);
+        handshake_and_close(1.0, 1001, 100);
+        seg(1.5, 1002, true, S, 50000, 0, 0, 0);
+        finish();
+        assert_int_equal(R.nrecs, 2);
+        if (!pass) {
+            memcpy(with, R.recs, sizeof with);
+            assert_int_equal(strlen(with[0].uid), 18);
+            assert_int_equal(with[0].uid[0], 'C');
+            continue;
+        }
+        assert_true(R.recs[0].n_events >= 3);   /* handshake, fin, a close */
+        for (int i = 0; i < 2; i++) {
+            assert_string_equal(R.recs[i].uid, "");
+            memcpy(R.recs[i].uid, with[i].uid, sizeof with[i].uid);
+            assert_same_record(&R.recs[i], &with[i]);
+            assert_int_equal(R.recs[i].n_events, with[i].n_events);
+            assert_memory_equal(R.recs[i].events, with[i].events,
+                                with[i].n_events * sizeof with[i].events[0]);
+        }
+    }
+}
+
 static void packet_op_keeps_relative_numbers_even_without_analysis(void **state)
 {
     (void)state;
@@ -480,6 +514,7 @@ int main(void)
         cmocka_unit_test(start_op_comes_once_first_with_the_first_frame),
         cmocka_unit_test(records_are_the_same_without_a_packet_op),
         cmocka_unit_test(no_analysis_sink_gets_the_same_records_without_analysis),
+        cmocka_unit_test(no_uid_sink_gets_the_same_records_with_an_empty_uid),
         cmocka_unit_test(packet_op_keeps_relative_numbers_even_without_analysis),
         cmocka_unit_test(sweep_runs_by_the_exact_time_when_nsec_exceeds_a_second),
     };
