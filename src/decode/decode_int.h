@@ -47,15 +47,7 @@ typedef enum tl__l3 {
 
 #define TL__IPPROTO_TCP 6
 
-/* Keeps a rare path out of its caller, whose hot path then needs no
- * register saves (also in source_int.h). */
-#ifndef TL__NOINLINE
-#if defined(__GNUC__)
-#define TL__NOINLINE __attribute__((noinline))
-#else
-#define TL__NOINLINE
-#endif
-#endif
+#include "util/compiler.h"
 
 /* A fixed-size header is read through one bounds check and its fields
  * taken at constant offsets: the same safety as reading field by field, a

@@ -18,15 +18,7 @@
 
 #include "tcplens/source.h"
 
-/* Keeps a rare path out of its caller, whose hot path then needs no
- * register saves. */
-#ifndef TL__NOINLINE
-#if defined(__GNUC__)
-#define TL__NOINLINE __attribute__((noinline))
-#else
-#define TL__NOINLINE
-#endif
-#endif
+#include "util/compiler.h"
 
 struct tl_source_ops {
     /* Next raw record (filter not applied, frame->n not set): 1, 0 at end,

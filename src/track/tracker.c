@@ -18,6 +18,7 @@
 #include "track/table.h"
 #include "track/track_out.h"
 #include "util/time_inline.h"
+#include "util/compiler.h"
 
 #define DEFAULT_MAX_CONNS 1000000u
 #define DEFAULT_IDLE 300.0   /* Zeek's tcp_inactivity_timeout */
@@ -519,7 +520,7 @@ static inline uint32_t table_find_v6(const tl_tracker *tr, const tl_packet *p, u
 /* A new connection for p, whose hash is h. Out of line: only here is the
  * key written, and inlined its work would share registers with the
  * lookup's (measured). */
-__attribute__((noinline)) static uint32_t conn_first(tl_tracker *tr, const tl_frame *f,
+TL__NOINLINE static uint32_t conn_first(tl_tracker *tr, const tl_frame *f,
                                                      const tl_packet *p, uint64_t h, int dir)
 {
     tl_conn_key k;

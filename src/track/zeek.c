@@ -18,6 +18,7 @@
 
 #include "track/zeek_int.h"
 #include "util/time_inline.h"
+#include "util/compiler.h"
 
 /* Zeek's defaults (init-bare.zeek). */
 #define ZK_TOO_LARGE_SEQ_DELTA 1048576
@@ -619,7 +620,7 @@ void tl_zeek_bad_checksum(tl_zeek *z, bool is_orig)
 /* Every segment the fast path of tl_zeek_segment does not take: Zeek's
  * rules in full. Not inlined there: its registers and stack would be set
  * up for every packet. */
-__attribute__((noinline)) static void segment_full(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
+TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
 {
     tl_zeek_ep *e = &z->ep[is_orig ? 0 : 1];
     tl_zeek_ep *peer = &z->ep[is_orig ? 1 : 0];
@@ -715,7 +716,7 @@ __attribute__((noinline)) static void segment_full(tl_zeek *z, bool is_orig, con
 /* The letters of a fast segment, in Zeek's order: the side's first 'D'
  * (data) or 'A', known to be new, then a gap's 'G' when gap. Rare: twice a
  * side at most. */
-__attribute__((noinline)) static void fast_letters(tl_zeek *z, tl_zeek_ep *peer, bool is_orig, bool data,
+TL__NOINLINE static void fast_letters(tl_zeek *z, tl_zeek_ep *peer, bool is_orig, bool data,
                                                    bool gap)
 {
     bool o = is_orig != z->swapped;
