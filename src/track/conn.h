@@ -34,6 +34,9 @@
 #define TL_CONN_EV_BITS 5
 _Static_assert(TL_EV_COUNT <= 32, "event kinds fit the mask and 5-bit codes");
 
+/* 512 bytes, in a pool aligned to cache lines (tracker.c), so that the
+ * per-segment fields below are exactly six lines: a slot of 520 bytes at
+ * any 8-byte offset spanned seven for 7 of 8 connections. */
 typedef struct tl_conn {
     /* Per packet, hot fields first, so that a packet touches few lines:
      * the key (lookup), flags and times in the first line, then fsm and
@@ -50,12 +53,17 @@ typedef struct tl_conn {
     tl_fsm fsm;
     tl_zeek zk;
     /* per connection or per event, not per segment */
-    uint32_t id;               /* 1-based, in order of first packet */
     uint32_t retransmissions;
+    uint32_t ev_seen;          /* 1 << kind for each kind seen */
     int64_t finished_ns;       /* nanoseconds after first_ts */
     double handshake_rtt;
-    uint32_t ev_seen;          /* 1 << kind for each kind seen */
     uint8_t ev_order[(TL_EV_COUNT * TL_CONN_EV_BITS + 7) / 8];
+    uint32_t id;               /* 1-based, in order of first packet */
 } tl_conn;
+
+#define TL_CONN_LINE 64
+_Static_assert(sizeof(tl_conn) == 8 * TL_CONN_LINE, "a connection is 8 whole cache lines");
+_Static_assert(offsetof(tl_conn, zk.ep[1]) + 72 <= 6 * TL_CONN_LINE,
+               "a segment's fields are in the first 6 lines");
 
 #endif

@@ -59,10 +59,6 @@ typedef struct ctx {
     tl_endpoint *snd, *rcv;
 } ctx;
 
-static double time_diff(tl_time a, tl_time b)
-{
-    return (double)(b.sec - a.sec) + ((double)b.nsec - (double)a.nsec) / 1e9;
-}
 
 static tl_role role_of(const tl_fsm *f, const tl_endpoint *e)
 {
@@ -113,7 +109,7 @@ static void record_syn(ctx *c)
     tl_endpoint *e = c->snd;
     e->isn = c->s->seq;
     e->isn_known = true;
-    e->syn_ts = c->ts;
+    e->syn_ts = tl__time_pack(c->ts);
     if (c->s->ack) e->synack_sent = true;
     else e->syn_sent = true;
 }
@@ -124,8 +120,8 @@ static bool syn_repeat(ctx *c)
     tl_endpoint *e = c->snd;
     bool same_kind = c->s->ack ? e->synack_sent : e->syn_sent;
     if (!same_kind || !e->isn_known || e->isn != c->s->seq) return false;
-    event(c, TL_EV_SYN_RETRANSMIT, c->who, time_diff(e->syn_ts, c->ts));
-    e->syn_ts = c->ts;
+    event(c, TL_EV_SYN_RETRANSMIT, c->who, tl__time_diff(tl__time_unpack(e->syn_ts), c->ts));
+    e->syn_ts = tl__time_pack(c->ts);
     return true;
 }
 
@@ -293,7 +289,7 @@ static void recv_syn_received(ctx *c)
     if (f->opened == TL_OPEN_NONE) {
         /* Handshake done. RTT as Wireshark's iRTT: latest SYN to this ACK. */
         tl_endpoint *cl = &f->ep[0];
-        double rtt = cl->syn_sent ? time_diff(cl->syn_ts, c->ts) : NAN;
+        double rtt = cl->syn_sent ? tl__time_diff(tl__time_unpack(cl->syn_ts), c->ts) : NAN;
         f->opened = cl->syn_sent ? TL_OPEN_HANDSHAKE : TL_OPEN_MIDSTREAM;
         if (cl->syn_sent) event(c, TL_EV_HANDSHAKE, c->who, rtt);
     }

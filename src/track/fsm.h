@@ -23,12 +23,13 @@
 #include "tcplens/tcp_state.h"
 #include "track/seq.h"
 #include "track/track_out.h"
+#include "util/time_inline.h"
 
-/* One endpoint as the segments it sent and received reveal it (40 bytes).
+/* One endpoint as the segments it sent and received reveal it (36 bytes).
  * Enumerations are stored in a byte each and flags in bits: the tracker
  * holds one tl_fsm per connection, tens of thousands at once (measured). */
 typedef struct tl_endpoint {
-    tl_time syn_ts;            /* capture time of our latest SYN or SYN-ACK */
+    tl_time_packed syn_ts;     /* capture time of our latest SYN or SYN-ACK */
     uint32_t isn;              /* sequence number of our SYN (isn_known) */
     uint32_t snd_nxt;          /* highest seq + len (+SYN/FIN) sent (seq_known) */
     uint32_t last_ack;         /* highest ACK number sent (ack_known) */

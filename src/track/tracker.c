@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -51,7 +52,8 @@ struct tl_tracker {
     tl_tracker_config cfg;
     tl_sink sink;
     tl_table table;
-    tl_conn *conns;            /* slot pool */
+    tl_conn *conns;            /* slot pool (pool_resize) */
+    uint32_t pool_cap;         /* slots mapped at conns; >= cap */
     tl_conn_link *links;       /* list links of each slot */
     tl_analysis *an;           /* analysis state of each slot; NULL without analysis */
     uint32_t cap, free_head;   /* free slots chained through links[].next */
@@ -137,6 +139,17 @@ static void slot_free(tl_tracker *tr, uint32_t s)
     tr->free_head = s;
 }
 
+/* The slot pool in anonymous pages: slots start on cache lines (conn.h), and
+ * growing is a remap, no copy, so memory never holds the pool twice. Pages
+ * never handed out are never touched: memory follows the connections held. */
+static tl_conn *pool_resize(tl_conn *old, uint32_t old_cap, uint32_t cap)
+{
+    size_t old_bytes = (size_t)old_cap * sizeof *old, bytes = (size_t)cap * sizeof *old;
+    void *p = old ? mremap(old, old_bytes, bytes, MREMAP_MAYMOVE)
+                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 /* Freed slots first (most recently freed: still cached), then never used
  * ones. New capacity is not touched until handed out, so memory grows with
  * the peak of connections held, not with the doubled capacity (measured). */
@@ -149,9 +162,12 @@ static uint32_t slot_alloc(tl_tracker *tr)
     }
     if (tr->used == tr->cap) {
         uint32_t ncap = tr->cap ? tr->cap * 2 : 1024;
-        tl_conn *n = realloc(tr->conns, (size_t)ncap * sizeof *n);
-        if (!n) return TL_NIL;
-        tr->conns = n;
+        if (tr->pool_cap < ncap) {   /* grown already when links failed before */
+            tl_conn *n = pool_resize(tr->conns, tr->pool_cap, ncap);
+            if (!n) return TL_NIL;
+            tr->conns = n;
+            tr->pool_cap = ncap;
+        }
         tl_conn_link *l = realloc(tr->links, (size_t)ncap * sizeof *l);
         if (!l) return TL_NIL;
         tr->links = l;
@@ -574,16 +590,15 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     tl_conn *c = &tr->conns[s];
     /* Ask for every sub-module's lines at once, so their cache misses
      * overlap instead of coming one after another (measured). */
-#define PF(at) __builtin_prefetch((const char *)c + (at))
-    PF(64); PF(128); PF(192); PF(256); PF(320); PF(383);
+#define PF(line) __builtin_prefetch((const char *)c + (line) * TL_CONN_LINE)
+    PF(1); PF(2); PF(3); PF(4); PF(5);
 #undef PF
     tl_analysis *an = tr->an ? &tr->an[s] : NULL;   /* set when tr->analysis */
     if (an) {
         __builtin_prefetch(an);
         __builtin_prefetch((const char *)an + sizeof *an - 1);
     }
-    _Static_assert(offsetof(tl_conn, zk.ep[1]) + 72 <= 384 && offsetof(tl_conn, zk.ep[1].missed) < 383,
-                   "prefetches cover the per-packet fields");
+    /* conn.h asserts that the per-segment fields are in lines 0 to 5 */
     int role = dir ^ c->client_dir;
     tl_role from = role_of(role);
     bool want_view = tr->sink.ops->packet != NULL;
@@ -712,7 +727,7 @@ void tl_tracker_free(tl_tracker *tr)
     tl_table_release(&tr->table);
     for (uint32_t s = 0; s < tr->used; s++)   /* freed without tl_tracker_finish */
         if (tr->conns[s].in_use) tl_zeek_release(&tr->conns[s].zk);
-    free(tr->conns);
+    if (tr->conns) munmap(tr->conns, (size_t)tr->pool_cap * sizeof *tr->conns);
     free(tr->links);
     free(tr->an);
     free(tr);
