@@ -480,6 +480,32 @@ static void packet_op_keeps_relative_numbers_even_without_analysis(void **state)
     assert_int_equal(R.views[4].rel_ack, 2);
 }
 
+/* The slot pool grows from 1024 slots by remapping (tracker.c): 5000
+ * connections held at once keep their state across the growths, so every
+ * SYN-ACK finds its connection and completes its handshake. */
+static void connections_keep_their_state_as_the_pool_grows(void **state)
+{
+    (void)state;
+    start_sink(&rec_records_ops, 0, 0, false);
+    enum { N = 5000 };
+    for (uint32_t i = 0; i < N; i++) seg(1.0 + i * 1e-5, (uint16_t)(1000 + i), true, S, 100 + i, 0, 0, 0);
+    for (uint32_t i = 0; i < N; i++)
+        seg(1.1 + i * 1e-5, (uint16_t)(1000 + i), false, S | A, 7000 + i, 101 + i, 0, 0);
+    for (uint32_t i = 0; i < N; i++)
+        seg(1.2 + i * 1e-5, (uint16_t)(1000 + i), true, A, 101 + i, 7001 + i, 0, 0);
+    finish();
+    assert_int_equal(R.stats.conns, N);
+    assert_int_equal(R.stats.peak_conns, N);
+    assert_int_equal(R.nrecs, MAXREC);   /* the first ones, in order */
+    for (int i = 0; i < MAXREC; i++) {
+        assert_int_equal(R.recs[i].conn, (uint32_t)i + 1);
+        assert_int_equal(R.recs[i].orig_p, 1000 + i);
+        assert_int_equal(R.recs[i].client_state, TL_ST_ESTABLISHED);
+        assert_int_equal(R.recs[i].server_state, TL_ST_ESTABLISHED);
+        assert_true(R.recs[i].handshake_rtt > 0.19 && R.recs[i].handshake_rtt < 0.21);
+    }
+}
+
 /* A crafted capture may carry whole seconds in nsec (up to 4.29 s): the
  * sweep still runs by the exact time, not only when the second changes. */
 static void sweep_runs_by_the_exact_time_when_nsec_exceeds_a_second(void **state)
@@ -515,6 +541,7 @@ int main(void)
         cmocka_unit_test(records_are_the_same_without_a_packet_op),
         cmocka_unit_test(no_analysis_sink_gets_the_same_records_without_analysis),
         cmocka_unit_test(no_uid_sink_gets_the_same_records_with_an_empty_uid),
+        cmocka_unit_test(connections_keep_their_state_as_the_pool_grows),
         cmocka_unit_test(packet_op_keeps_relative_numbers_even_without_analysis),
         cmocka_unit_test(sweep_runs_by_the_exact_time_when_nsec_exceeds_a_second),
     };
