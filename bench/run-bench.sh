@@ -5,7 +5,8 @@
 # generator and its arguments are unchanged).
 #
 # Each measurement is the median of BENCH_RUNS (default 3) runs, wall time
-# and peak RSS (/usr/bin/time %M) of the same run set. Prints the comparison
+# and peak RSS (/usr/bin/time %M) of the same run set; the runs of all tools
+# on a file are interleaved in rounds (run_queue). Prints the comparison
 # table, the scaling table, bytes per connection and whether each target of
 # issue #6 is met; the tables are also written to bench/data/results.md.
 #
@@ -69,28 +70,44 @@ mb() { awk '$1=="bytes"{printf "%.0f", $2/1e6}' "$data/$1.expect"; }
 results=$work/results.tsv   # tool file seconds rss_kib cpu_seconds
 : >"$results"
 median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
-# measure LABEL FILE CMD... : median wall time and peak RSS of $runs runs.
-measure() {
-    local label=$1 file=$2 t0 t1 i
-    shift 2
-    : >"$work/t"; : >"$work/m"; : >"$work/c"
-    for ((i = 0; i < runs; i++)); do
-        t0=$(date +%s%N)
-        if ! /usr/bin/time -f '%M %U %S' -o "$work/rss" "$@" >/dev/null 2>"$work/err"; then
-            say "  $label on $file failed: $(tail -n 2 "$work/err" | tr '\n' ' ')"
-            return 0
-        fi
-        t1=$(date +%s%N)
-        echo "$(( (t1 - t0) / 1000 ))" >>"$work/t"
-        tail -n 1 "$work/rss" | awk '{print $1}' >>"$work/m"
-        tail -n 1 "$work/rss" | awk '{print $2 + $3}' >>"$work/c"
+# The tools on one file are measured in rounds: each round runs every tool
+# once, so that all of them see the same moments of a shared host (whose
+# speed drifts by a third or more within minutes) and the ratios between
+# them are fair. queue LABEL FILE CMD... adds a tool; run_queue runs $runs
+# rounds and records each tool's median wall time, peak RSS and CPU time.
+q_label=() q_file=() q_cmd=()
+queue() {
+    q_label+=("$1"); q_file+=("$2"); shift 2
+    q_cmd+=("$(printf '%q ' "$@")")
+}
+run_queue() {
+    local i r t0 t1 n=${#q_label[@]}
+    for ((i = 0; i < n; i++)); do : >"$work/t.$i"; : >"$work/m.$i"; : >"$work/c.$i"; done
+    for ((r = 0; r < runs; r++)); do
+        for ((i = 0; i < n; i++)); do
+            [ -e "$work/failed.$i" ] && continue
+            t0=$(date +%s%N)
+            if ! eval "/usr/bin/time -f '%M %U %S' -o \"\$work/rss\" ${q_cmd[$i]}" >/dev/null 2>"$work/err"; then
+                say "  ${q_label[$i]} on ${q_file[$i]} failed: $(tail -n 2 "$work/err" | tr '\n' ' ')"
+                touch "$work/failed.$i"
+                continue
+            fi
+            t1=$(date +%s%N)
+            echo "$(( (t1 - t0) / 1000 ))" >>"$work/t.$i"
+            tail -n 1 "$work/rss" | awk '{print $1}' >>"$work/m.$i"
+            tail -n 1 "$work/rss" | awk '{print $2 + $3}' >>"$work/c.$i"
+        done
     done
     local s kib cpu
-    s=$(median <"$work/t" | awk '{printf "%.3f", $1/1e6}')
-    kib=$(median <"$work/m")
-    cpu=$(median <"$work/c")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$file" "$s" "$kib" "$cpu" >>"$results"
-    say "  $(printf '%-22s %-11s %8.3f s (CPU %6.2f s) %9d KiB' "$label" "$file" "$s" "$cpu" "$kib")"
+    for ((i = 0; i < n; i++)); do
+        [ -e "$work/failed.$i" ] && { rm -f "$work/failed.$i"; continue; }
+        s=$(median <"$work/t.$i" | awk '{printf "%.3f", $1/1e6}')
+        kib=$(median <"$work/m.$i")
+        cpu=$(median <"$work/c.$i")
+        printf '%s\t%s\t%s\t%s\t%s\n' "${q_label[$i]}" "${q_file[$i]}" "$s" "$kib" "$cpu" >>"$results"
+        say "  $(printf '%-22s %-11s %8.3f s (CPU %6.2f s) %9d KiB' "${q_label[$i]}" "${q_file[$i]}" "$s" "$cpu" "$kib")"
+    done
+    q_label=() q_file=() q_cmd=()
 }
 # What tcplens itself reports holding at once (JSON stats record).
 peak_conns() { "$tcplens" read -q --json "$data/$1.pcap" | tail -n 1 | sed -n 's/.*"peak_conns":\([0-9]*\).*/\1/p'; }
@@ -101,16 +118,17 @@ bench_file() {   # the comparison on one file
     local n=$1 f=$data/$1.pcap
     warm "$n"
     say "$n: $(packets "$n") packets, $(mb "$n") MB"
-    measure walk "$n" "$bin/walk" "$f"
-    measure walk+hash "$n" "$bin/walk_hash" "$f"
-    measure "tcplens --conns" "$n" "$tcplens" read --conns "$f"
-    measure "tcplens --json" "$n" "$tcplens" read --json "$f"
-    measure "tcplens (text)" "$n" "$tcplens" read "$f"
-    have tcpdump && measure "tcpdump -n -S -tt" "$n" tcpdump -n -S -tt -r "$f"
+    queue walk "$n" "$bin/walk" "$f"
+    queue walk+hash "$n" "$bin/walk_hash" "$f"
+    queue "tcplens --conns" "$n" "$tcplens" read --conns "$f"
+    queue "tcplens --json" "$n" "$tcplens" read --json "$f"
+    queue "tcplens (text)" "$n" "$tcplens" read "$f"
+    if have tcpdump; then queue "tcpdump -n -S -tt" "$n" tcpdump -n -S -tt -r "$f"; fi
     if have tshark && [ "$n" = h1m ]; then
-        measure "tshark conv,tcp" "$n" tshark -q -z conv,tcp -r "$f"
+        queue "tshark conv,tcp" "$n" tshark -q -z conv,tcp -r "$f"
     fi
-    if have tcptrace; then measure "tcptrace -n" "$n" tcptrace -n "$f"; fi
+    if have tcptrace; then queue "tcptrace -n" "$n" tcptrace -n "$f"; fi
+    run_queue
 }
 
 files=(h1m)
@@ -125,8 +143,9 @@ if [ "$quick" != 1 ]; then
     for n in h10m_k10k h10m_k200k f1m; do
         warm "$n"
         say "$n: $(packets "$n") packets, $(mb "$n") MB"
-        measure walk+hash "$n" "$bin/walk_hash" "$data/$n.pcap"
-        measure "tcplens --conns" "$n" "$tcplens" read --conns "$data/$n.pcap"
+        queue walk+hash "$n" "$bin/walk_hash" "$data/$n.pcap"
+        queue "tcplens --conns" "$n" "$tcplens" read --conns "$data/$n.pcap"
+        run_queue
     done
 fi
 
