@@ -34,13 +34,12 @@
 #define TL_CONN_EV_BITS 5
 _Static_assert(TL_EV_COUNT <= 32, "event kinds fit the mask and 5-bit codes");
 
-/* 512 bytes, in a pool aligned to cache lines (tracker.c), so that the
- * per-segment fields below are exactly six lines: a slot of 520 bytes at
- * any 8-byte offset spanned seven for 7 of 8 connections. */
+/* 512 bytes, in a pool aligned to cache lines (tracker.c). A plain segment
+ * reads 5 of its 8 lines: the first (key, times), the three of Zeek's
+ * header and per-segment endpoint fields, and the state machines' line;
+ * the rest is read on SYN, FIN and RST segments, rare letters and records.
+ * (Measured: a slot of 520 bytes at any 8-byte offset spanned seven.) */
 typedef struct tl_conn {
-    /* Per packet, hot fields first, so that a packet touches few lines:
-     * the key (lookup), flags and times in the first line, then fsm and
-     * zeek, whose per-segment fields lead their structs (measured). */
     tl_conn_key key;
     uint8_t client_dir : 1;    /* key direction bit of client-sent packets */
     bool in_use : 1;
@@ -50,8 +49,8 @@ typedef struct tl_conn {
     uint8_t n_ev_kinds;
     int64_t last_ns;           /* nanoseconds after first_ts */
     tl_time first_ts;
-    tl_fsm fsm;
-    tl_zeek zk;
+    tl_zeek zk;                /* lines 1 to 3: per segment; 4 and 5: not */
+    tl_fsm fsm;                /* line 6 */
     /* per connection or per event, not per segment */
     uint32_t retransmissions;
     uint32_t ev_seen;          /* 1 << kind for each kind seen */
@@ -62,8 +61,15 @@ typedef struct tl_conn {
 } tl_conn;
 
 #define TL_CONN_LINE 64
+/* The lines a plain segment reads, for the tracker's prefetches. */
+#define TL_CONN_ZEEK_LINE (offsetof(tl_conn, zk) / TL_CONN_LINE)
+#define TL_CONN_FSM_LINE (offsetof(tl_conn, fsm) / TL_CONN_LINE)
 _Static_assert(sizeof(tl_conn) == 8 * TL_CONN_LINE, "a connection is 8 whole cache lines");
-_Static_assert(offsetof(tl_conn, zk.ep[1]) + 72 <= 6 * TL_CONN_LINE,
-               "a segment's fields are in the first 6 lines");
+_Static_assert(offsetof(tl_conn, zk) == TL_CONN_LINE &&
+                   offsetof(tl_conn, zk.eh) <= (TL_CONN_ZEEK_LINE + 3) * TL_CONN_LINE,
+               "Zeek's per-segment fields are lines 1 to 3");
+_Static_assert(offsetof(tl_conn, fsm) % TL_CONN_LINE == 0 &&
+                   offsetof(tl_fsm, ep[1].last_ack) + 4 <= TL_CONN_LINE,
+               "the state machines' per-segment fields are one line");
 
 #endif

@@ -27,24 +27,26 @@
 
 /* One endpoint as the segments it sent and received reveal it (36 bytes).
  * Enumerations are stored in a byte each and flags in bits: the tracker
- * holds one tl_fsm per connection, tens of thousands at once (measured). */
+ * holds one tl_fsm per connection, tens of thousands at once (measured).
+ * What a plain segment reads comes first (tl_fsm_segment). */
 typedef struct tl_endpoint {
-    tl_time_packed syn_ts;     /* capture time of our latest SYN or SYN-ACK */
-    uint32_t isn;              /* sequence number of our SYN (isn_known) */
-    uint32_t snd_nxt;          /* highest seq + len (+SYN/FIN) sent (seq_known) */
-    uint32_t last_ack;         /* highest ACK number sent (ack_known) */
-    uint32_t fin_seq;          /* sequence number of our FIN (fin_sent) */
-    uint32_t hc_seq;           /* first byte sent after the peer's FIN (data_after_fin) */
     uint8_t state, prev_state; /* tl_tcp_state */
     bool isn_known : 1, seq_known : 1, ack_known : 1;
     bool syn_sent : 1, synack_sent : 1; /* sent a SYN without / with ACK */
     bool fin_sent : 1, fin_acked : 1;
     bool sent_data : 1;        /* sent payload */
     bool data_after_fin : 1;   /* sent payload after the peer's FIN */
+    uint32_t snd_nxt;          /* highest seq + len (+SYN/FIN) sent (seq_known) */
+    uint32_t last_ack;         /* highest ACK number sent (ack_known) */
+    uint32_t isn;              /* sequence number of our SYN (isn_known) */
+    uint32_t fin_seq;          /* sequence number of our FIN (fin_sent) */
+    uint32_t hc_seq;           /* first byte sent after the peer's FIN (data_after_fin) */
+    tl_time_packed syn_ts;     /* capture time of our latest SYN or SYN-ACK */
 } tl_endpoint;
 
+/* The flags first, then the endpoints: the flags and both endpoints'
+ * per-segment fields are in one cache line where tl_conn puts it. */
 typedef struct tl_fsm {
-    tl_endpoint ep[2];         /* [0] client, [1] server */
     bool started : 1;          /* a segment was seen */
     bool plain : 1;            /* both ESTABLISHED, no FIN sent: see tl_fsm_segment */
     uint8_t opened;            /* tl_open_kind */
@@ -52,6 +54,7 @@ typedef struct tl_fsm {
     uint8_t closed_by;         /* tl_role: first FIN's or the RST's sender */
     uint8_t pending : 7;       /* tl_close_kind: both FINs seen, reported when done */
     bool half_close_seen : 1;  /* half_close event reported */
+    tl_endpoint ep[2];         /* [0] client, [1] server */
 } tl_fsm;
 
 void tl_fsm_init(tl_fsm *f);

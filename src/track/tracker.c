@@ -591,7 +591,7 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     /* Ask for every sub-module's lines at once, so their cache misses
      * overlap instead of coming one after another (measured). */
 #define PF(line) __builtin_prefetch((const char *)c + (line) * TL_CONN_LINE)
-    PF(1); PF(2); PF(3); PF(4); PF(5);
+    PF(TL_CONN_ZEEK_LINE); PF(TL_CONN_ZEEK_LINE + 1); PF(TL_CONN_ZEEK_LINE + 2); PF(TL_CONN_FSM_LINE);
 #undef PF
     tl_analysis *an = tr->an ? &tr->an[s] : NULL;   /* set when tr->analysis */
     if (an) {

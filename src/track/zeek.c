@@ -48,6 +48,7 @@ static inline tl_zeek_ep *resp_ep(tl_zeek *z) { return &z->ep[orig_slot(z) ^ 1];
 static inline bool ep_is_orig(const tl_zeek *z, const tl_zeek_ep *e) { return e == &z->ep[orig_slot(z)]; }
 /* e's slot: a compare, where e - z->ep divides by the endpoint's size. */
 static inline int ep_slot(const tl_zeek *z, const tl_zeek_ep *e) { return e == &z->ep[0] ? 0 : 1; }
+static inline tl_zeek_ep_hist *ep_hist(tl_zeek *z, const tl_zeek_ep *e) { return &z->eh[ep_slot(z, e)]; }
 
 /* ---- history ------------------------------------------------------------ */
 
@@ -97,7 +98,7 @@ static void scaled_letter(tl_zeek *z, tl_zeek_ep *e, int which)
     uint8_t *level = &z->sc_level[ep_slot(z, e)][which];
     uint8_t k = *level;
     add_history(z, role_letter(ep_is_orig(z, e), sc_letter[which]));
-    if (k == 10) e->sc_cnt[which] = 0;
+    if (k == 10) ep_hist(z, e)->sc_cnt[which] = 0;
     else *level = (uint8_t)(k + 1);
 }
 
@@ -105,7 +106,7 @@ static void scaled_letter(tl_zeek *z, tl_zeek_ep *e, int which)
  * slot: e's, when the caller knows it. */
 static inline void scaled_history_slot(tl_zeek *z, tl_zeek_ep *e, int slot, int which)
 {
-    if (++e->sc_cnt[which] == sc_thresh[z->sc_level[slot][which]]) scaled_letter(z, e, which);
+    if (++z->eh[slot].sc_cnt[which] == sc_thresh[z->sc_level[slot][which]]) scaled_letter(z, e, which);
 }
 
 static inline void scaled_history(tl_zeek *z, tl_zeek_ep *e, int which)
@@ -277,6 +278,7 @@ static void update_history(seg_ctx *c, uint64_t rel_seq)
 {
     tl_zeek *z = c->z;
     tl_zeek_ep *e = c->ep;
+    tl_zeek_ep_hist *h = ep_hist(z, e);
     int bits = F_SYN(c) + F_FIN(c) + F_RST(c);
     if (bits > 1) {
         if (F_FIN(c) && F_RST(c)) check_history(z, e, HIST_FIN_RST, 'I');
@@ -284,20 +286,20 @@ static void update_history(seg_ctx *c, uint64_t rel_seq)
     } else if (bits == 1) {
         if (F_SYN(c)) {
             char code = F_ACK(c) ? 'H' : 'S';
-            if (check_history(z, e, HIST_SYN, code) && rel_seq != e->hist_last_syn)
+            if (check_history(z, e, HIST_SYN, code) && rel_seq != h->last_syn)
                 add_history(z, role_letter(ep_is_orig(z, e), code));
-            e->hist_last_syn = rel_seq;
+            h->last_syn = rel_seq;
         }
         if (F_FIN(c)) {
             /* A FIN's sequence number is the one after its data. */
-            if (check_history(z, e, HIST_FIN, 'F') && rel_seq + c->len != e->hist_last_fin)
+            if (check_history(z, e, HIST_FIN, 'F') && rel_seq + c->len != h->last_fin)
                 add_history(z, role_letter(ep_is_orig(z, e), 'F'));
-            e->hist_last_fin = rel_seq + c->len;
+            h->last_fin = rel_seq + c->len;
         }
         if (F_RST(c)) {
-            if (check_history(z, e, HIST_RST, 'R') && rel_seq != e->hist_last_rst)
+            if (check_history(z, e, HIST_RST, 'R') && rel_seq != h->last_rst)
                 add_history(z, role_letter(ep_is_orig(z, e), 'R'));
-            e->hist_last_rst = rel_seq;
+            h->last_rst = rel_seq;
         }
     } else if (c->len) {
         check_history(z, e, HIST_DATA, 'D');

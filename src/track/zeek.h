@@ -54,11 +54,13 @@ typedef struct tl_zeek_block {
     uint64_t seq, upper;
 } tl_zeek_block;
 
-/* One endpoint (112 bytes). Flags are bit-fields and times 8-byte offsets:
- * the tracker holds one tl_zeek per connection, tens of thousands at once,
- * and the bytes per connection decide its memory (measured). */
+/* One endpoint's per-segment state (72 bytes). Flags are bit-fields and
+ * times 8-byte offsets: the tracker holds one tl_zeek per connection, tens of
+ * thousands at once, and the bytes per connection decide its memory
+ * (measured). What only SYN, FIN and RST segments or rare letters touch is
+ * in tl_zeek_ep_hist, apart: the two endpoints' tl_zeek_ep and the header
+ * before them are three cache lines (conn.h). */
 typedef struct tl_zeek_ep {
-    /* per-packet fields first: fewer cache lines per packet (measured) */
     uint8_t state, prev_state;
     uint8_t n_blocks;            /* held blocks (in tl_zeek.blocks) */
     bool did_close : 1;          /* Zeek has reported this side closed */
@@ -70,18 +72,22 @@ typedef struct tl_zeek_ep {
     uint64_t reassem, trim;      /* contiguous data delivered up to; acked up to */
     uint64_t fin_seq;            /* relative seq one past the FIN */
     uint64_t missed;             /* bytes in content gaps ('G') */
-    uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
-    uint32_t sc_cnt[TL_ZK_SC_COUNT];
 } tl_zeek_ep;
+
+/* One endpoint's history bookkeeping (40 bytes), beside tl_zeek_ep. */
+typedef struct tl_zeek_ep_hist {
+    uint64_t last_syn, last_fin, last_rst;  /* relative seqs of the last S/H, F, R */
+    uint32_t sc_cnt[TL_ZK_SC_COUNT];        /* scaled letters' counts */
+} tl_zeek_ep_hist;
 
 /* History letters kept in place while short (the usual case: 8 to 15
  * letters), in a heap buffer of TL_HISTORY_MAX once longer. */
 #define TL_ZK_HIST_INLINE 16
 
 typedef struct tl_zeek {
-    /* What every segment reads (the expiry check, the fast path) first, in
-     * the line before the endpoints' per-segment fields (tl_zeek_ep's
-     * first 72 bytes): fewer cache lines per packet (measured). */
+    /* What every segment reads (the expiry check, the fast path) first,
+     * then the endpoints' per-segment fields: three cache lines in all
+     * where tl_conn puts them (measured: fewer lines per packet). */
     tl_time start;               /* Zeek's start_time */
     /* nanoseconds after start (exact; INT64_MAX: no expire check pending) */
     int64_t last;                /* Zeek's last_time */
@@ -98,6 +104,7 @@ typedef struct tl_zeek {
     bool closed_timer : 1;       /* a delete timer is pending (close complete) */
     bool attempt_timer : 1;      /* tcp_attempt_delay timer pending */
     tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
+    tl_zeek_ep_hist eh[2];       /* as ep */
     int64_t delete_at, attempt_at, expire_at;  /* as last; the timers' deadlines */
     union {
         char in[TL_ZK_HIST_INLINE];  /* hist_len < TL_ZK_HIST_INLINE */
