@@ -56,6 +56,7 @@ struct tl_tracker {
     uint32_t pool_cap;         /* slots mapped at conns; >= cap */
     tl_conn_link *links;       /* list links of each slot */
     tl_analysis *an;           /* analysis state of each slot; NULL without analysis */
+    uint32_t an_cap;           /* slots mapped at an (pool_resize) */
     uint32_t cap, free_head;   /* free slots chained through links[].next */
     uint32_t used;             /* slots [0, used) were ever handed out */
     conn_list active, finished;
@@ -139,15 +140,22 @@ static void slot_free(tl_tracker *tr, uint32_t s)
     tr->free_head = s;
 }
 
-/* The slot pool in anonymous pages: slots start on cache lines (conn.h), and
- * growing is a remap, no copy, so memory never holds the pool twice. Pages
- * never handed out are never touched: memory follows the connections held. */
-static tl_conn *pool_resize(tl_conn *old, uint32_t old_cap, uint32_t cap)
+/* Per-slot arrays (connections, analysis) in anonymous pages: elements start
+ * on cache lines or, for the 96-byte analysis, always span two (malloc's
+ * 16-byte offset made half of them span three); growing is a remap, no
+ * copy, so memory never holds an array twice. Pages never handed out are
+ * never touched: memory follows the connections held. */
+static void *pool_resize(void *old, size_t elem, uint32_t old_cap, uint32_t cap)
 {
-    size_t old_bytes = (size_t)old_cap * sizeof *old, bytes = (size_t)cap * sizeof *old;
+    size_t old_bytes = (size_t)old_cap * elem, bytes = (size_t)cap * elem;
     void *p = old ? mremap(old, old_bytes, bytes, MREMAP_MAYMOVE)
                   : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+static void pool_free(void *p, size_t elem, uint32_t cap)
+{
+    if (p) munmap(p, (size_t)cap * elem);
 }
 
 /* Freed slots first (most recently freed: still cached), then never used
@@ -162,8 +170,9 @@ static uint32_t slot_alloc(tl_tracker *tr)
     }
     if (tr->used == tr->cap) {
         uint32_t ncap = tr->cap ? tr->cap * 2 : 1024;
-        if (tr->pool_cap < ncap) {   /* grown already when links failed before */
-            tl_conn *n = pool_resize(tr->conns, tr->pool_cap, ncap);
+        /* each array may have grown already when a later one failed */
+        if (tr->pool_cap < ncap) {
+            tl_conn *n = pool_resize(tr->conns, sizeof *n, tr->pool_cap, ncap);
             if (!n) return TL_NIL;
             tr->conns = n;
             tr->pool_cap = ncap;
@@ -171,10 +180,11 @@ static uint32_t slot_alloc(tl_tracker *tr)
         tl_conn_link *l = realloc(tr->links, (size_t)ncap * sizeof *l);
         if (!l) return TL_NIL;
         tr->links = l;
-        if (tr->analysis) {
-            tl_analysis *a = realloc(tr->an, (size_t)ncap * sizeof *a);
+        if (tr->analysis && tr->an_cap < ncap) {
+            tl_analysis *a = pool_resize(tr->an, sizeof *a, tr->an_cap, ncap);
             if (!a) return TL_NIL;
             tr->an = a;
+            tr->an_cap = ncap;
         }
         tr->cap = ncap;
     }
@@ -727,8 +737,8 @@ void tl_tracker_free(tl_tracker *tr)
     tl_table_release(&tr->table);
     for (uint32_t s = 0; s < tr->used; s++)   /* freed without tl_tracker_finish */
         if (tr->conns[s].in_use) tl_zeek_release(&tr->conns[s].zk);
-    if (tr->conns) munmap(tr->conns, (size_t)tr->pool_cap * sizeof *tr->conns);
+    pool_free(tr->conns, sizeof *tr->conns, tr->pool_cap);
     free(tr->links);
-    free(tr->an);
+    pool_free(tr->an, sizeof *tr->an, tr->an_cap);
     free(tr);
 }
