@@ -319,6 +319,14 @@ static tl_time ng_time(const ng_if *ifc, uint64_t t)
         uint64_t frac = ifc->exp ? t & ((UINT64_C(1) << ifc->exp) - 1) : 0;
         __extension__ unsigned __int128 x = (unsigned __int128)frac * 1000000000u;
         nsec = (uint64_t)(x >> ifc->exp);
+    } else if (ifc->exp == 6) {
+        /* Microseconds (the default) and nanoseconds: constant divisors,
+         * which compile to multiplications, not two 64-bit divisions. */
+        sec = t / 1000000u;
+        nsec = t % 1000000u * 1000u;
+    } else if (ifc->exp == 9) {
+        sec = t / 1000000000u;
+        nsec = t % 1000000000u;
     } else {
         sec = t / ifc->per_sec;
         uint64_t frac = t % ifc->per_sec;
@@ -390,6 +398,48 @@ static int on_packet(tl__reader *r, tl_frame *frame, const uint8_t *b, uint32_t 
 }
 
 /* ---- reader ---------------------------------------------------------- */
+
+/* What tl__ng_next does for a run of enhanced packet blocks in memory (a
+ * mapped file): the same checks (next_block's and on_packet's) and the same
+ * frames, numbered after `records`, without a call per block. Anything else
+ * ends the run before it: another block type, any problem (reported by
+ * tl__ng_next, which then reads it), the pages due back. Measured on h1m
+ * converted to pcapng (editcap), read --conns: 988 -> 720 Ir/packet (672 for
+ * the pcap file). */
+int tl__ng_take_many(tl__reader *r, tl_frame *frames, int max, uint64_t records)
+{
+    tl__ng *ng = r->ng;
+    if (!ng || ng->dead || r->fp)
+        return 0;
+    bool be = ng->be;
+    const uint8_t *buf = r->buf;
+    size_t pos = r->pos, len = r->len;
+    size_t stop = r->release_at < len ? r->release_at : len;
+    int n = 0;
+    while (n < max && pos < stop && len - pos >= 32) {
+        const uint8_t *b = buf + pos;
+        uint32_t blen = get32(b + 4, be);
+        if (get32(b, be) != BT_EPB || blen % 4 != 0 || blen < 32 || blen > TL__NG_MAX_BLOCK ||
+            blen > len - pos || get32(b + blen - 4, be) != blen)
+            break;
+        uint32_t ifid = get32(b + 8, be), caplen = get32(b + 20, be);
+        if (caplen > blen - 32 || ifid >= ng->nif)
+            break;
+        const ng_if *ifc = &ng->ifs[ifid];
+        tl_frame *f = &frames[n++];
+        f->data = b + 28;
+        f->caplen = caplen;
+        f->len = get32(b + 24, be);
+        f->ts = ng_time(ifc, (uint64_t)get32(b + 12, be) << 32 | get32(b + 16, be));
+        f->linktype = ifc->dlt;
+        f->n = ++records;
+        f->offset = (int64_t)pos;
+        f->file = r->name;
+        pos += blen;
+    }
+    r->pos = pos;
+    return n;
+}
 
 int tl__ng_next(tl__reader *r, tl_frame *frame, uint64_t packet_no, char *errbuf)
 {

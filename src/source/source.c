@@ -234,7 +234,8 @@ int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf)
     /* A mapped classic pcap file without a filter: taking its next record
      * is all there is to do (measured on h1m: 200 -> 50 instructions per
      * record). Its end or a broken record goes the general way. */
-    if (src->direct && !src->filter && !src->brk && tl__pcapbuf_take(src->direct, frame)) {
+    if (src->direct && src->direct->kind == TL__RD_PCAP_BUF && !src->filter && !src->brk &&
+        tl__pcapbuf_take(src->direct, frame)) {
         frame->n = ++src->records;
         return 1;
     }
@@ -246,7 +247,9 @@ int tl_source_next_batch(tl_source *src, tl_frame *frames, int max, char *errbuf
     if (!src || !frames || max < 1)
         return tl_err(errbuf, TL_EINVAL, "next: no source");
     if (src->direct && !src->filter && !src->brk) {
-        int n = tl__pcapbuf_take_many(src->direct, frames, max, src->records);
+        tl__reader *r = src->direct;
+        int n = r->kind == TL__RD_PCAPNG ? tl__ng_take_many(r, frames, max, src->records)
+                                         : tl__pcapbuf_take_many(r, frames, max, src->records);
         src->records += (uint64_t)n;
         if (n)
             return n;

@@ -51,9 +51,10 @@ struct tl_source {
 
     tl_source_where last_error;
 
-    /* The current input's in-place pcap reader (set by tl__reader_open_buf,
-     * cleared by tl__reader_close): with no offline filter, tl_source_next
-     * takes its records directly instead of through ops->next. */
+    /* The current input's in-place reader, classic pcap or pcapng (set by
+     * tl__reader_open_buf, cleared by tl__reader_close): with no offline
+     * filter, tl_source_next (pcap) and tl_source_next_batch (both) take
+     * its records directly instead of through ops->next. */
     struct tl__reader *direct;
 
     tl_source_idle_fn idle_fn;  /* live: called on read timeouts */
@@ -233,6 +234,8 @@ static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
 /* tl__pcapbuf_take up to max times, numbering the frames after `records`
  * (tl_source_next_batch): how many were taken. */
 int tl__pcapbuf_take_many(tl__reader *r, tl_frame *frames, int max, uint64_t records);
+/* The same for pcapng in memory: a run of enhanced packet blocks (pcapng.c). */
+int tl__ng_take_many(tl__reader *r, tl_frame *frames, int max, uint64_t records);
 
 /* SIGBUS from a mapped file that another process truncated: zero pages
  * instead and r->shrunk set (map_guard.c). Add after mapping, remove

@@ -273,7 +273,7 @@ int tl__reader_open_buf(tl__reader *r, tl_source *src, const uint8_t *buf,
     if (map_len)
         tl__map_guard_add(r);
     r->release_at = map_len ? TL__MAP_WINDOW : SIZE_MAX;
-    if (src && r->kind == TL__RD_PCAP_BUF)
+    if (src)
         src->direct = r;
     return 0;
 }

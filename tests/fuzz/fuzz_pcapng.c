@@ -138,11 +138,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (mode & 4)
         (void)tl_source_set_filter(src, "tcp or ip6", err);
-    tl_frame f;
+    /* mode & 8: batches of 1 + (mode >> 4) % 8 frames (tl_source_next_batch,
+     * whose in-place runs must obey the same bounds), else single calls. */
+    int max = (mode & 8) ? 1 + (mode >> 4) % 8 : 0;
+    tl_frame fs[8];
     int64_t last = -1;
     volatile uint8_t sink = 0;
+    bool ng = len >= 4 && memcmp(buf, "\x0a\x0d\x0d\x0a", 4) == 0;
     for (int i = 0; i < 100000; i++) {
-        int rc = tl_source_next(src, &f, err);
+        int rc = max ? tl_source_next_batch(src, fs, max, err) : tl_source_next(src, &fs[0], err);
         if (rc == 0)
             break;
         if (rc < 0) {
@@ -150,15 +154,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             continue;
         }
-        /* Zero-copy: a pcapng frame is a slice of the buffer. */
-        bool ng = len >= 4 && memcmp(buf, "\x0a\x0d\x0d\x0a", 4) == 0;
-        if (ng && (f.data < buf || f.caplen > len || (size_t)(f.data - buf) > len - f.caplen))
+        if (rc > (max ? max : 1))
             abort();
-        if (f.offset <= last || f.offset < 0 || (uint64_t)f.offset >= len)
-            abort();
-        last = f.offset;
-        for (uint32_t k = 0; k < f.caplen; k++)
-            sink ^= f.data[k];
+        for (int j = 0; j < rc; j++) {
+            const tl_frame *f = &fs[j];
+            /* Zero-copy: a pcapng frame is a slice of the buffer. */
+            if (ng && (f->data < buf || f->caplen > len || (size_t)(f->data - buf) > len - f->caplen))
+                abort();
+            if (f->offset <= last || f->offset < 0 || (uint64_t)f->offset >= len)
+                abort();
+            last = f->offset;
+            for (uint32_t k = 0; k < f->caplen; k++)
+                sink ^= f->data[k];
+        }
     }
     (void)sink;
     tl_source_free(src);

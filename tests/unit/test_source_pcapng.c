@@ -562,6 +562,93 @@ static void pcapng_bad_section_header_fails_at_open(void **state)
     free(b.p);
 }
 
+/* tl_source_next_batch over two equal sources gives what tl_source_next
+ * calls give: the same frames, numbers, errors and places, whatever max is. */
+static unsigned batches_match_single_calls(tl_source *one, tl_source *many, int *most)
+{
+    *most = 0;
+    char e1[TL_ERRBUF_SIZE], e2[TL_ERRBUF_SIZE];
+    tl_frame fs[70];
+    unsigned n = 0;
+    for (int call = 0;; call++) {
+        int got = tl_source_next_batch(many, fs, 1 + call % 70, e2);
+        if (got > *most) *most = got;
+        for (int i = 0; i < (got > 0 ? got : 1); i++) {
+            tl_frame f;
+            int rc = tl_source_next(one, &f, e1);
+            assert_int_equal(rc, got > 0 ? 1 : got);
+            if (got <= 0)
+                break;
+            n++;
+            assert_int_equal(fs[i].caplen, f.caplen);
+            assert_int_equal(fs[i].len, f.len);
+            assert_memory_equal(fs[i].data, f.data, f.caplen);
+            assert_int_equal(fs[i].ts.sec, f.ts.sec);
+            assert_int_equal(fs[i].ts.nsec, f.ts.nsec);
+            assert_int_equal(fs[i].linktype, f.linktype);
+            assert_int_equal(fs[i].offset, f.offset);
+            assert_int_equal(fs[i].n, f.n);
+            assert_string_equal(fs[i].file, f.file);
+        }
+        if (got < 0)
+            assert_string_equal(e2, e1);
+        if (got == 0)
+            break;
+    }
+    return n;
+}
+
+/* Two sections in both byte orders, interfaces of three resolutions and two
+ * link types, other blocks between the packets, more than twice the mapped
+ * window, and a damaged last block: the batch path (tl__ng_take_many) and
+ * the block by block path agree, in memory and in a mapped file. */
+static void pcapng_batches_give_the_frames_of_single_calls(void **state)
+{
+    (void)state;
+    bytes b = {.be = false};
+    uint8_t fr[128];
+    size_t fn = make_frame(fr, 6, 1234, 80);
+    memset(fr + fn, 0x5a, sizeof fr - fn);
+    unsigned count = 0;
+    for (int sec = 0; sec < 2; sec++) {
+        b.be = sec == 1;
+        ng_shb(&b);
+        ng_idb(&b, 1, -1);            /* microseconds */
+        ng_idb(&b, LT_RAW, 9);        /* nanoseconds */
+        ng_idb(&b, 1, sec ? 0x80 | 20 : 3);  /* 2^-20 s, or milliseconds */
+        uint64_t ts = 1700000000ull * 1000000u;
+        while (b.len < (size_t)(sec + 1) * 3 * TL__MAP_WINDOW / 2) {
+            uint32_t ifid = count % 3, cap = 40 + count % 80;
+            const uint8_t *d = ifid == 1 ? fr + 14 : fr;
+            ng_epb(&b, ifid, ts + count * 7919u, d, cap, cap + count % 3);
+            if (count % 97 == 0) ng_other(&b, 5, 16 + count % 5 * 4);   /* statistics */
+            count++;
+        }
+    }
+    size_t bad = ng_epb(&b, 0, 1, fr, 60, 60);
+    b.p[bad + 4] ^= 4;   /* leading length no longer the trailing one */
+
+    tl_source *one = open_mem_ok(&b), *many = open_mem_ok(&b);
+    int most;
+    assert_int_equal(batches_match_single_calls(one, many, &most), count);
+    assert_int_equal(most, 70);   /* runs of blocks came in whole batches */
+    tl_source_free(one);
+    tl_source_free(many);
+
+    char path[128], err[TL_ERRBUF_SIZE];
+    tmp_name(path, sizeof(path), "batch.pcapng");
+    write_bytes(path, &b);
+    const char *paths[] = {path};
+    assert_int_equal(tl_source_open_files(&one, paths, 1, err), 0);
+    assert_int_equal(tl_source_open_files(&many, paths, 1, err), 0);
+    assert_int_equal(batches_match_single_calls(one, many, &most), count);
+    assert_int_equal(most, 70);
+    tl_source_free(one);
+    tl_source_free(many);
+    unlink(path);
+    free(b.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +670,7 @@ int main(void)
         cmocka_unit_test(pcapng_filter_invalid_for_a_later_link_type_is_named),
         cmocka_unit_test(pcapng_stream_reader_agrees_with_in_place_reader),
         cmocka_unit_test(pcapng_bad_section_header_fails_at_open),
+        cmocka_unit_test(pcapng_batches_give_the_frames_of_single_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
