@@ -208,7 +208,7 @@ static void window_scale(tl_analysis_dir *fwd, tl_analysis_dir *rev, const tl_pa
 /* One event per reported bit, from the lowest. A duplicate ACK carries its
  * number: the sender's count, which nothing after analyse_fwd() changes. */
 TL__NOINLINE static void report(uint16_t f, int dir, int16_t dupacks,
-                                             tl_track_out *out)
+                                tl_track_out *out)
 {
     const tl_role by = dir == 0 ? TL_ROLE_CLIENT : TL_ROLE_SERVER;
     for (unsigned m = f & A_REPORTED; m; m &= m - 1) {
@@ -322,7 +322,7 @@ static void next_in_order(tl_analysis *a, int dir, tl_analysis_dir *fwd, tl_anal
 /* Any segment, following packet-tcp.c step by step. Kept out of line so
  * the short path does not pay for its registers. */
 TL__NOINLINE static void any_segment(tl_analysis *a, int dir, const tl_packet *p,
-                                                  int64_t now, int win_scale, tl_track_out *out)
+                                     int64_t now, int win_scale, tl_track_out *out)
 {
     if (p->flags & TL_TH_SYN)
         syn_seen_again(a, dir, p);

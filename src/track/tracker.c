@@ -547,7 +547,7 @@ static inline uint32_t table_find_v6(const tl_tracker *tr, const tl_packet *p, u
  * key written, and inlined its work would share registers with the
  * lookup's (measured). */
 TL__NOINLINE static uint32_t conn_first(tl_tracker *tr, const tl_frame *f,
-                                                     const tl_packet *p, uint64_t h, int dir)
+                                        const tl_packet *p, uint64_t h, int dir)
 {
     tl_conn_key k;
     tl_conn_key_make(&k, p);

@@ -719,7 +719,7 @@ TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet 
  * (data) or 'A', known to be new, then a gap's 'G' when gap. Rare: twice a
  * side at most. */
 TL__NOINLINE static void fast_letters(tl_zeek *z, tl_zeek_ep *peer, bool is_orig, bool data,
-                                                   bool gap)
+                                      bool gap)
 {
     bool o = is_orig != z->swapped;
     z->hist_seen |= (uint32_t)(data ? HIST_DATA : HIST_ACK) << (o ? 0 : 16);
