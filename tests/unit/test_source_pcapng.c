@@ -606,7 +606,7 @@ static void pcapng_batches_give_the_frames_of_single_calls(void **state)
 {
     (void)state;
     bytes b = {.be = false};
-    uint8_t fr[128];
+    uint8_t fr[14 + 120];   /* up to 119 bytes from fr or from fr + 14 */
     size_t fn = make_frame(fr, 6, 1234, 80);
     memset(fr + fn, 0x5a, sizeof fr - fn);
     unsigned count = 0;
