@@ -14,6 +14,7 @@
 
 #include "source/source_int.h"
 #include "test_source_build.h"
+#include "test_source_batch.h"
 
 #define LT_RAW 101
 #define LT_SLL2 276
@@ -560,42 +561,6 @@ static void pcapng_bad_section_header_fails_at_open(void **state)
     assert_int_equal(tl_source_open_mem(&src, b.p, b.len, err), TL_EFORMAT);
     assert_non_null(strstr(err, "version 2.0"));
     free(b.p);
-}
-
-/* tl_source_next_batch over two equal sources gives what tl_source_next
- * calls give: the same frames, numbers, errors and places, whatever max is. */
-static unsigned batches_match_single_calls(tl_source *one, tl_source *many, int *most)
-{
-    *most = 0;
-    char e1[TL_ERRBUF_SIZE], e2[TL_ERRBUF_SIZE];
-    tl_frame fs[70];
-    unsigned n = 0;
-    for (int call = 0;; call++) {
-        int got = tl_source_next_batch(many, fs, 1 + call % 70, e2);
-        if (got > *most) *most = got;
-        for (int i = 0; i < (got > 0 ? got : 1); i++) {
-            tl_frame f;
-            int rc = tl_source_next(one, &f, e1);
-            assert_int_equal(rc, got > 0 ? 1 : got);
-            if (got <= 0)
-                break;
-            n++;
-            assert_int_equal(fs[i].caplen, f.caplen);
-            assert_int_equal(fs[i].len, f.len);
-            assert_memory_equal(fs[i].data, f.data, f.caplen);
-            assert_int_equal(fs[i].ts.sec, f.ts.sec);
-            assert_int_equal(fs[i].ts.nsec, f.ts.nsec);
-            assert_int_equal(fs[i].linktype, f.linktype);
-            assert_int_equal(fs[i].offset, f.offset);
-            assert_int_equal(fs[i].n, f.n);
-            assert_string_equal(fs[i].file, f.file);
-        }
-        if (got < 0)
-            assert_string_equal(e2, e1);
-        if (got == 0)
-            break;
-    }
-    return n;
 }
 
 /* Two sections in both byte orders, interfaces of three resolutions and two
