@@ -599,7 +599,9 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     }
     tl_conn *c = &tr->conns[s];
     /* Ask for every sub-module's lines at once, so their cache misses
-     * overlap instead of coming one after another (measured). */
+     * overlap instead of coming one after another (measured). Line 0, the
+     * key's, the lookup has read; conn.h asserts that these lines and it
+     * hold every per-segment field. */
 #define PF(line) __builtin_prefetch((const char *)c + (line) * TL_CONN_LINE)
     PF(TL_CONN_ZEEK_LINE); PF(TL_CONN_ZEEK_LINE + 1); PF(TL_CONN_ZEEK_LINE + 2); PF(TL_CONN_FSM_LINE);
 #undef PF
@@ -608,7 +610,6 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
         __builtin_prefetch(an);
         __builtin_prefetch((const char *)an + sizeof *an - 1);
     }
-    /* conn.h asserts that the per-segment fields are in lines 0 to 5 */
     int role = dir ^ c->client_dir;
     tl_role from = role_of(role);
     bool want_view = tr->sink.ops->packet != NULL;
