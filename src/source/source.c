@@ -229,23 +229,17 @@ static TL__NOINLINE int next_general(tl_source *src, tl_frame *frame, char *errb
 
 int tl_source_next(tl_source *src, tl_frame *frame, char *errbuf)
 {
-    if (!src || !frame)
-        return tl_err(errbuf, TL_EINVAL, "next: no source");
-    /* A mapped classic pcap file without a filter: taking its next record
-     * is all there is to do (measured on h1m: 200 -> 50 instructions per
-     * record). Its end or a broken record goes the general way. */
-    if (src->direct && src->direct->kind == TL__RD_PCAP_BUF && !src->filter && !src->brk &&
-        tl__pcapbuf_take(src->direct, frame)) {
-        frame->n = ++src->records;
-        return 1;
-    }
-    return next_general(src, frame, errbuf);
+    return tl_source_next_batch(src, frame, 1, errbuf);
 }
 
 int tl_source_next_batch(tl_source *src, tl_frame *frames, int max, char *errbuf)
 {
     if (!src || !frames || max < 1)
         return tl_err(errbuf, TL_EINVAL, "next: no source");
+    /* An in-place pcap or pcapng input without a filter: taking its next
+     * records is all there is to do (measured on h1m: 200 -> 50
+     * instructions per record one by one, 36 in batches). Its end or a
+     * broken record goes the general way. */
     if (src->direct && !src->filter && !src->brk) {
         tl__reader *r = src->direct;
         int n = r->kind == TL__RD_PCAPNG ? tl__ng_take_many(r, frames, max, src->records)

@@ -189,50 +189,13 @@ static inline uint32_t tl__pcap_get32(const uint8_t *p, bool be)
 #endif
 }
 
-/* Fills frame from the record at r->pos (header checked by the caller)
- * and steps over it; frame->n is left to the caller. */
-static inline void tl__pcapbuf_fill(tl__reader *r, tl_frame *frame, const uint8_t *h,
-                                    uint32_t caplen)
-{
-    uint32_t frac = tl__pcap_get32(h + 4, r->be);
-    frame->data = h + TL__PCAP_REC_HDR;
-    /* Above the file's snap length: cut to it, as libpcap does. */
-    frame->caplen = caplen > r->snaplen ? r->snaplen : caplen;
-    frame->len = tl__pcap_get32(h + 12, r->be);
-    frame->ts.sec = tl__pcap_get32(h, r->be);
-    frame->ts.nsec = frac * r->frac_ns;
-    frame->linktype = r->linktype;
-    frame->offset = (int64_t)r->pos;
-    frame->file = r->name;
-    r->pos += TL__PCAP_REC_HDR + caplen;
-}
-
-/* The next classic pcap record of an in-place reader (TL__RD_PCAP_BUF)
- * when it is whole and within libpcap's limits; false at the end or on
- * any problem, which tl__pcapbuf_next then reports, and when mapped pages
- * are due to be given back, which tl__pcapbuf_next does before taking the
- * record: so this makes no call. Inline because it is the whole
- * per-record work of reading a file (tl_source_next's direct path).
- * A record of 0 captured bytes also goes to tl__pcapbuf_next: it is what
- * the zeros of a file truncated under the mapping look like (map_guard.c). */
-static inline bool tl__pcapbuf_take(tl__reader *r, tl_frame *frame)
-{
-    if (r->pos >= r->release_at)
-        return false;
-    size_t left = r->len - r->pos;
-    if (left < TL__PCAP_REC_HDR)
-        return false;
-    const uint8_t *h = r->buf + r->pos;
-    uint32_t caplen = tl__pcap_get32(h + 8, r->be);
-    /* caplen - 1 wraps for 0: one compare for 0 and > the maximum */
-    if (caplen - 1u >= TL__PCAP_MAX_CAPLEN || caplen > left - TL__PCAP_REC_HDR)
-        return false;
-    tl__pcapbuf_fill(r, frame, h, caplen);
-    return true;
-}
-
-/* tl__pcapbuf_take up to max times, numbering the frames after `records`
- * (tl_source_next_batch): how many were taken. */
+/* Up to max whole classic pcap records of an in-place reader (TL__RD_PCAP_BUF)
+ * within libpcap's limits, numbered after `records`: how many were taken.
+ * It stops at the end, at any problem, which tl__pcapbuf_next then reports,
+ * and where mapped pages are due to be given back, which tl__pcapbuf_next
+ * does first. A record of 0 captured bytes also goes to tl__pcapbuf_next:
+ * it is what the zeros of a file truncated under the mapping look like
+ * (map_guard.c). */
 int tl__pcapbuf_take_many(tl__reader *r, tl_frame *frames, int max, uint64_t records);
 /* The same for pcapng in memory: a run of enhanced packet blocks (pcapng.c). */
 int tl__ng_take_many(tl__reader *r, tl_frame *frames, int max, uint64_t records);
