@@ -340,15 +340,24 @@ static const char edge_table_text[] =
     "8640437044438328838781769425232353604305756447921847867069828483872009265758037378302337947880"
     "900593689532349707999450811190389676408800746527427801424945792587888200568428381156";
 
+/* A connection table writing into *buf (a memory stream). */
+static FILE *table_stream(char **buf, size_t *len, tl_text_table *t)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *fp = open_memstream(buf, len);
+    assert_non_null(fp);
+    tl_text_table_init(t);
+    return fp;
+}
+
 /* Every edge row printed at once (print) or kept and dumped (!print). */
 static char *edge_table(bool print)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    assert_non_null(fp);
+    char *buf;
+    size_t len;
     tl_text_table t;
-    tl_text_table_init(&t);
+    FILE *fp = table_stream(&buf, &len, &t);
     char long_state[601];
     for (int i = 0; i < EDGE_ROWS; i++) {
         tl_conn_record r;
@@ -830,12 +839,10 @@ static void text_table_times_are_printf_digits(void **st)
         tl_conn_record r;
         edge_record(0, &r, NULL);
         r.duration = r.handshake_rtt = v;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *fp = open_memstream(&buf, &len);
-        assert_non_null(fp);
+        char *buf;
+        size_t len;
         tl_text_table t;
-        tl_text_table_init(&t);
+        FILE *fp = table_stream(&buf, &len, &t);
         t.header_done = true;
         tl_text_table_print_row(&t, fp, &r);
         fclose(fp);

@@ -168,14 +168,20 @@ static void repeated_syn_with_new_isn_rebases_without_second_S(void **st)
     assert_int_equal(r.orig_bytes, 10);
 }
 
-static void handshake(conn *c)
+/* SYN, SYN-ACK, ACK with the given initial sequence numbers. */
+static void handshake_isns(conn *c, uint32_t cli_isn, uint32_t srv_isn)
 {
     tl_packet ps[] = {
-        seg(true, S, CLI_ISN, 0, 0),
-        seg(false, S | A, SRV_ISN, CLI_ISN + 1, 0),
-        seg(true, A, CLI_ISN + 1, SRV_ISN + 1, 0),
+        seg(true, S, cli_isn, 0, 0),
+        seg(false, S | A, srv_isn, cli_isn + 1, 0),
+        seg(true, A, cli_isn + 1, srv_isn + 1, 0),
     };
     for (size_t i = 0; i < 3; i++) feed(c, &ps[i]);
+}
+
+static void handshake(conn *c)
+{
+    handshake_isns(c, CLI_ISN, SRV_ISN);
 }
 
 static void rsto_when_originator_resets_rstr_when_responder_does(void **st)
@@ -408,12 +414,7 @@ static void bytes_exact_above_4_gib_across_sequence_wraps(void **st)
     (void)st;
     const uint32_t isn = 0xffff0000u, len = 60000, n = 80000;  /* 4.8 GB */
     conn c = {0};
-    tl_packet hs[] = {
-        seg(true, S, isn, 0, 0),
-        seg(false, S | A, SRV_ISN, isn + 1, 0),
-        seg(true, A, isn + 1, SRV_ISN + 1, 0),
-    };
-    for (size_t i = 0; i < 3; i++) feed(&c, &hs[i]);
+    handshake_isns(&c, isn, SRV_ISN);
     uint32_t seq = isn + 1;
     for (uint32_t i = 0; i < n; i++) {
         tl_packet d = seg(true, P | A, seq, SRV_ISN + 1, len);
@@ -478,12 +479,7 @@ static void acks_across_a_wrap_and_old_acks_count_no_gap(void **st)
     (void)st;
     const uint32_t isn = 0xfffffc00u;
     conn c = {0};
-    tl_packet hs[] = {
-        seg(true, S, CLI_ISN, 0, 0),
-        seg(false, S | A, isn, CLI_ISN + 1, 0),
-        seg(true, A, CLI_ISN + 1, isn + 1, 0),
-    };
-    for (size_t i = 0; i < 3; i++) feed(&c, &hs[i]);
+    handshake_isns(&c, CLI_ISN, isn);
     uint32_t seq = isn + 1;
     for (int i = 0; i < 4; i++) {
         tl_packet d = seg(false, P | A, seq, CLI_ISN + 1, 500);
