@@ -12,6 +12,7 @@ usage: analysis_wire.py NS_A NS_B LOSS DELAY_MS REORDER SEED SECONDS
   reorder). SYN and FIN segments are never dropped, so every run completes.
 """
 import ctypes
+import errno
 import fcntl
 import heapq
 import os
@@ -39,9 +40,18 @@ def setns(path):
 
 
 def open_tun(name):
-    fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TUN | IFF_NO_PI))
-    return fd
+    # The previous capture's device of this name may still be going away
+    # (EBUSY on a loaded machine, seen in make test): wait up to 10 s.
+    for attempt in range(100):
+        fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+        try:
+            fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TUN | IFF_NO_PI))
+            return fd
+        except OSError as e:
+            os.close(fd)
+            if e.errno != errno.EBUSY or attempt == 99:
+                raise
+            time.sleep(0.1)
 
 
 def tcp_flags(pkt):

@@ -342,10 +342,16 @@ static void check_states(tl_lab_net *net, const char *tcplens)
     /* Each step is paced (100 ms) so that sock_diag polling sees the lasting
      * states; SYN-SENT lasts one round trip, which only the tracepoint sees. */
     bool tp = strstr(out, "\"source\":\"tracepoint\"") != NULL;
-    CHECK(rc == 0 && strstr(out, "\"to\":\"ESTABLISHED\"") && strstr(out, "\"to\":\"FIN-WAIT-2\"") &&
+    /* A poller starved for a pacing step under load (seen under the
+     * sanitizers: 100 ms between two polls) sees FIN-WAIT-1 and then
+     * TIME-WAIT; either FIN-WAIT state shows the active close then. The
+     * tracepoint sees every transition. */
+    bool closing = strstr(out, "\"to\":\"FIN-WAIT-2\"") ||
+                   (!tp && strstr(out, "\"to\":\"FIN-WAIT-1\""));
+    CHECK(rc == 0 && strstr(out, "\"to\":\"ESTABLISHED\"") && closing &&
           strstr(out, "\"to\":\"TIME-WAIT\"") && strstr(out, "\"local\":\"192.0.2.1:"),
-          "tcplens states --follow in the client namespace reports ESTABLISHED, FIN-WAIT-2, "
-          "TIME-WAIT (exit %d):\n%s", rc, out);
+          "tcplens states --follow in the client namespace reports ESTABLISHED, FIN-WAIT-2 "
+          "(or, polled, FIN-WAIT-1), TIME-WAIT (exit %d):\n%s", rc, out);
     if (tp)
         CHECK(strstr(out, "\"from\":\"CLOSED\",\"to\":\"SYN-SENT\"") &&
               strstr(out, "\"from\":\"SYN-SENT\",\"to\":\"ESTABLISHED\""),
