@@ -3,9 +3,10 @@
 loses, delays and reorders packets (a stand-in for tc netem, which this
 kernel may lack).
 
-usage: analysis_wire.py NS_A NS_B LOSS DELAY_MS REORDER SEED SECONDS
-  Opens a TUN device "tlw0" inside NS_A and "tlw1" inside NS_B (both must
-  exist; the caller configures addresses once this prints "ready") and
+usage: analysis_wire.py NS_A NS_B LOSS DELAY_MS REORDER SEED SECONDS [DEV_A DEV_B]
+  Opens a TUN device DEV_A (default "tlw0") inside NS_A and DEV_B (default
+  "tlw1") inside NS_B (both namespaces must exist; the caller configures
+  addresses once this prints "ready") and
   relays IP packets between them for at most SECONDS. Each packet is dropped
   with probability LOSS, else delivered after DELAY_MS, except that with
   probability REORDER it is delivered at once, overtaking the queue (netem's
@@ -74,9 +75,11 @@ def main(argv):
     home = "/proc/self/ns/net"
     home_fd = os.open(home, os.O_RDONLY)
     setns("/run/netns/" + ns_a)
-    fd_a = open_tun("tlw0")
+    dev_a = argv[7] if len(argv) > 7 else "tlw0"
+    dev_b = argv[8] if len(argv) > 8 else "tlw1"
+    fd_a = open_tun(dev_a)
     setns("/run/netns/" + ns_b)
-    fd_b = open_tun("tlw1")
+    fd_b = open_tun(dev_b)
     libc.setns(home_fd, CLONE_NEWNET)
     os.close(home_fd)
     print("ready", flush=True)

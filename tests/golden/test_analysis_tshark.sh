@@ -43,44 +43,68 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # capture NAME MODE LOSS DELAY_MS REORDER SEED: writes $WORK/NAME-{client,server}.pcap
+# Each capture has its own device names: the kernel unregisters a TUN device
+# some time after its fd closes (seconds on a loaded machine), and a wire that
+# reuses the name waits for it (seen in make test: two captures lost).
+n_wires=0
 capture() {
     local name=$1 mode=$2 port=$((5000 + RANDOM % 1000))
-    python3 "$HERE/analysis_wire.py" "$NS_A" "$NS_B" "$3" "$4" "$5" "$6" 40 >"$WORK/wire.out" 2>&1 &
+    n_wires=$((n_wires + 1))
+    local dev_a=tlwa$n_wires dev_b=tlwb$n_wires
+    python3 "$HERE/analysis_wire.py" "$NS_A" "$NS_B" "$3" "$4" "$5" "$6" 120 "$dev_a" "$dev_b" \
+        >"$WORK/wire.out" 2>&1 &
     local wire=$!
     PIDS+=("$wire")
-    for _ in $(seq 50); do grep -q ready "$WORK/wire.out" && break; sleep 0.1; done
-    grep -q ready "$WORK/wire.out" || { cat "$WORK/wire.out"; return 1; }
+    for _ in $(seq 300); do
+        grep -q ready "$WORK/wire.out" && break
+        kill -0 "$wire" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q ready "$WORK/wire.out"; then
+        echo "capture $name: the wire was not ready after 30 s: $(cat "$WORK/wire.out")"
+        kill "$wire" 2>/dev/null
+        return 1
+    fi
     ip -n "$NS_A" link set lo up
     ip -n "$NS_B" link set lo up
-    ip -n "$NS_A" addr replace 192.0.2.1 peer 192.0.2.2 dev tlw0
-    ip -n "$NS_B" addr replace 192.0.2.2 peer 192.0.2.1 dev tlw1
-    ip -n "$NS_A" link set tlw0 up
-    ip -n "$NS_B" link set tlw1 up
-    ip netns exec "$NS_A" tcpdump -n -U -s 256 -i tlw0 -w "$WORK/$name-client.pcap" 2>/dev/null &
+    ip -n "$NS_A" addr replace 192.0.2.1 peer 192.0.2.2 dev "$dev_a" &&
+        ip -n "$NS_B" addr replace 192.0.2.2 peer 192.0.2.1 dev "$dev_b" &&
+        ip -n "$NS_A" link set "$dev_a" up &&
+        ip -n "$NS_B" link set "$dev_b" up || {
+        echo "capture $name: configuring $dev_a/$dev_b failed"
+        kill "$wire" 2>/dev/null
+        return 1
+    }
+    ip netns exec "$NS_A" tcpdump -n -U -s 256 -i "$dev_a" -w "$WORK/$name-client.pcap" 2>"$WORK/$name-dump-a.err" &
     local dump_a=$!
-    ip netns exec "$NS_B" tcpdump -n -U -s 256 -i tlw1 -w "$WORK/$name-server.pcap" 2>/dev/null &
+    ip netns exec "$NS_B" tcpdump -n -U -s 256 -i "$dev_b" -w "$WORK/$name-server.pcap" 2>"$WORK/$name-dump-b.err" &
     local dump_b=$!
     PIDS+=("$dump_a" "$dump_b")
-    sleep 1
+    # tcpdump says "listening on" once its capture is open.
+    for _ in $(seq 100); do
+        grep -q listening "$WORK/$name-dump-a.err" && grep -q listening "$WORK/$name-dump-b.err" && break
+        sleep 0.1
+    done
     ip netns exec "$NS_B" python3 "$HERE/analysis_endpoints.py" server "$mode" "$port" &
     local srv=$!
     PIDS+=("$srv")
     sleep 0.3
     local st=0
-    timeout 60 ip netns exec "$NS_A" python3 "$HERE/analysis_endpoints.py" client "$mode" 192.0.2.2 "$port" || st=1
-    wait "$srv" || st=1
+    timeout 90 ip netns exec "$NS_A" python3 "$HERE/analysis_endpoints.py" client "$mode" 192.0.2.2 "$port" || {
+        st=1
+        echo "capture $name: the client failed"
+    }
+    wait "$srv" || { st=1; echo "capture $name: the server failed"; }
     sleep 0.5
     kill -INT "$dump_a" "$dump_b" 2>/dev/null
     wait "$dump_a" "$dump_b" 2>/dev/null
     kill "$wire" 2>/dev/null
     wait "$wire" 2>/dev/null
-    # The kernel unregisters a TUN device after its fd closes, not at once
-    # (slowly on a loaded machine); the next capture needs the names again.
-    for _ in $(seq 50); do
-        ip -n "$NS_A" link show tlw0 >/dev/null 2>&1 || ip -n "$NS_B" link show tlw1 >/dev/null 2>&1 || break
-        sleep 0.1
+    for f in "$WORK/$name-client.pcap" "$WORK/$name-server.pcap"; do
+        [ -s "$f" ] && continue
+        st=1
+        echo "capture $name: tcpdump wrote no $(basename "$f"): $(cat "$WORK/$name-dump-a.err" "$WORK/$name-dump-b.err")"
     done
-    [ $st = 0 ] || echo "capture $name: an endpoint failed"
     return $st
 }
 
