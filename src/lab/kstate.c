@@ -230,6 +230,7 @@ static void check_watch(tl_kstate *k)
             continue;
         }
         ev.ts = ns_to_time(clock_ns(CLOCK_REALTIME));
+        ev.seen_ts = (tl_time){0, 0};
         ev.kfrom = KS_TCP_FIN_WAIT2;
         ev.from = TL_ST_FIN_WAIT_2;
         set_to(&ev, st ? st : KS_TCP_CLOSE);
@@ -376,6 +377,7 @@ static void tracepoint_line(tl_kstate *k, const char *line)
             if (ev.kfrom == KS_TCP_FIN_WAIT2) return;   /* still FIN-WAIT-2: no change */
         } else if (st == KS_TCP_TIME_WAIT) {
             set_to(&ev, KS_TCP_TIME_WAIT);
+            ev.seen_ts = ns_to_time(clock_ns(CLOCK_REALTIME));
         }
     }
     k->cb(k->ud, &ev);

@@ -36,6 +36,11 @@ typedef struct tl_kstate_event {
     tl_tcp_state from, to;
     int kfrom, kto;            /* the kernel's TCP_* numbers (0 = no socket) */
     tl_kstate_source source;
+    /* {0, 0}: `to` holds from ts on. Else when sock_diag saw `to`: after a
+     * handover (-> CLOSE) the timewait socket's state is read when the
+     * tracepoint line is processed, and an orphan's timewait socket may
+     * have gone from FIN-WAIT-2 to TIME-WAIT after ts. */
+    tl_time seen_ts;
 } tl_kstate_event;
 
 typedef void (*tl_kstate_cb)(void *ud, const tl_kstate_event *ev);

@@ -194,11 +194,16 @@ static bool kev_matches(const tl_addr *la, uint16_t lp, const tl_addr *ra, uint1
 enum { KP_TRANSITIONS = 1, KP_SNAPSHOTS = 2, KP_ALL = 3 };
 
 /* The kernel's path: transitions and snapshots in time order. A CLOSE that
- * only hands the connection to a timewait socket is left out. */
+ * only hands the connection to a timewait socket is left out. A state
+ * sock_diag saw after the transition's time (seen_ts) goes in at that time:
+ * a snapshot between the two may still show the state before it. */
 static size_t kernel_path(const tl_lab_result *r, tl_lab_side side, const tl_lab_tuple *t,
                           tl_tcp_state *p, unsigned sources)
 {
     size_t n = 0, ik = 0, is = 0;
+    bool have_later = false;
+    tl_tcp_state later = TL_ST_UNKNOWN;   /* a transition's state seen at later_ts */
+    tl_time later_ts = {0, 0};
     for (;;) {
         const tl_kstate_event *k = NULL;
         const tl_call_rec *s = NULL;
@@ -216,13 +221,27 @@ static size_t kernel_path(const tl_lab_result *r, tl_lab_side side, const tl_lab
             s = NULL;
             is++;
         }
+        if (have_later && (!k || tl_time_cmp(later_ts, k->ts) <= 0) &&
+            (!s || tl_time_cmp(later_ts, s->ts) <= 0)) {
+            push(p, &n, later);
+            have_later = false;
+            continue;
+        }
         if (!k && !s) break;
         if (k && (!s || tl_time_cmp(k->ts, s->ts) <= 0)) {
             ik++;
             push(p, &n, k->from);
             bool handover = k->to == TL_ST_CLOSED &&
                             (k->from == TL_ST_FIN_WAIT_1 || k->from == TL_ST_FIN_WAIT_2 || k->from == TL_ST_CLOSING);
-            if (!handover) push(p, &n, k->to);
+            if (handover) continue;
+            if (tl_time_cmp(k->seen_ts, k->ts) > 0) {
+                if (have_later) push(p, &n, later);
+                have_later = true;
+                later = k->to;
+                later_ts = k->seen_ts;
+            } else {
+                push(p, &n, k->to);
+            }
         } else {
             is++;
             push(p, &n, (tl_tcp_state)s->state);

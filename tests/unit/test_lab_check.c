@@ -1,0 +1,128 @@
+/* test_lab_check.c -- the lab's kernel path (src/lab/lab_check.c): kernel
+ * transitions and the sides' sock_diag snapshots merged in time order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lab/lab_int.h"
+
+static const tl_lab_tuple tuple = {
+    .caddr = {4, {192, 0, 2, 1}}, .saddr = {4, {192, 0, 2, 2}}, .cport = 40000, .sport = 8888,
+};
+
+static void result_init(tl_lab_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->kev.size = sizeof(tl_kstate_event);
+    r->recs.size = sizeof(tl_call_rec);
+    r->inferred.size = sizeof(tl_lab_inferred);
+    /* the path's tuple comes from the first inferred change */
+    tl_lab_inferred in = {.t = tuple, .endpoint = TL_ROLE_SERVER};
+    assert_non_null(tl__lab_vec_push(&r->inferred, &in));
+}
+
+static void result_free(tl_lab_result *r)
+{
+    tl__lab_vec_free(&r->kev);
+    tl__lab_vec_free(&r->recs);
+    tl__lab_vec_free(&r->inferred);
+}
+
+/* A server-side transition at ms milliseconds; seen_ms != 0: when
+ * sock_diag read the state after a handover. */
+static void server_event(tl_lab_result *r, int ms, tl_tcp_state from, tl_tcp_state to, int seen_ms)
+{
+    tl_kstate_event ev = {
+        .ts = {1000, (uint32_t)ms * 1000000u}, .ns = -1, .local = tuple.saddr, .remote = tuple.caddr,
+        .lport = tuple.sport, .rport = tuple.cport, .from = from, .to = to,
+        .source = TL_KSTATE_TRACEPOINT,
+    };
+    if (seen_ms) ev.seen_ts = (tl_time){1000, (uint32_t)seen_ms * 1000000u};
+    assert_non_null(tl__lab_vec_push(&r->kev, &ev));
+}
+
+static void server_snapshot(tl_lab_result *r, int ms, tl_tcp_state st)
+{
+    tl_call_rec s = {
+        .type = TL_REC_SNAP, .side = TL_LAB_SERVER, .state = (uint8_t)st, .snap_ns = TL_LAB_SERVER,
+        .ts = {1000, (uint32_t)ms * 1000000u}, .local = tuple.saddr, .remote = tuple.caddr,
+        .lport = tuple.sport, .rport = tuple.cport,
+    };
+    assert_non_null(tl__lab_vec_push(&r->recs, &s));
+}
+
+static void server_opens(tl_lab_result *r)
+{
+    server_event(r, 1, TL_ST_LISTEN, TL_ST_SYN_RECEIVED, 0);
+    server_event(r, 2, TL_ST_SYN_RECEIVED, TL_ST_ESTABLISHED, 0);
+    server_event(r, 10, TL_ST_ESTABLISHED, TL_ST_FIN_WAIT_1, 0);
+    server_event(r, 11, TL_ST_FIN_WAIT_1, TL_ST_FIN_WAIT_2, 0);
+}
+
+/* Seen in make test (kill-server, tracepoint): the killed server's orphan
+ * went to a timewait socket in FIN-WAIT-2 at 11 ms, which reached
+ * TIME-WAIT at 30 ms; the tracepoint line was read at 40 ms, when sock_diag
+ * said TIME-WAIT, and a snapshot at 20 ms still showed FIN-WAIT-2. Stamped
+ * at the handover, TIME-WAIT sorted before that snapshot. */
+static void state_seen_after_a_handover_goes_in_when_seen(void **state)
+{
+    (void)state;
+    tl_lab_result r;
+    result_init(&r);
+    server_opens(&r);
+    server_event(&r, 11, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT, 40);
+    server_snapshot(&r, 20, TL_ST_FIN_WAIT_2);
+    char path[256];
+    tl_lab_kernel_path(&r, TL_LAB_SERVER, path, sizeof path);
+    assert_string_equal(path, "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT");
+    result_free(&r);
+}
+
+/* A socket that went to TIME-WAIT at the handover, with a snapshot in
+ * TIME-WAIT before sock_diag's look, and a later snapshot: one TIME-WAIT,
+ * and the later snapshot's state after it. */
+static void direct_time_wait_and_later_snapshots(void **state)
+{
+    (void)state;
+    tl_lab_result r;
+    result_init(&r);
+    server_opens(&r);
+    server_event(&r, 30, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT, 40);
+    server_snapshot(&r, 35, TL_ST_TIME_WAIT);
+    server_snapshot(&r, 50, TL_ST_CLOSED);
+    char path[256];
+    tl_lab_kernel_path(&r, TL_LAB_SERVER, path, sizeof path);
+    assert_string_equal(path,
+                        "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED");
+    result_free(&r);
+}
+
+/* Without seen_ts a transition's state goes in at its own time, before a
+ * later snapshot. */
+static void transition_state_at_its_time(void **state)
+{
+    (void)state;
+    tl_lab_result r;
+    result_init(&r);
+    server_opens(&r);
+    server_snapshot(&r, 5, TL_ST_ESTABLISHED);
+    server_event(&r, 30, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT, 0);
+    server_snapshot(&r, 20, TL_ST_FIN_WAIT_2);
+    char path[256];
+    tl_lab_kernel_path(&r, TL_LAB_SERVER, path, sizeof path);
+    assert_string_equal(path, "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT");
+    result_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(state_seen_after_a_handover_goes_in_when_seen),
+        cmocka_unit_test(direct_time_wait_and_later_snapshots),
+        cmocka_unit_test(transition_state_at_its_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
