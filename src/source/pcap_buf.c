@@ -157,6 +157,7 @@ static inline int take_run(tl__reader *r, tl_frame *frames, int max, uint64_t re
     tl_frame *f = frames, *end = frames + max;
     for (; f < end && pos < stop; f++) {
         const uint8_t *h = buf + pos;
+        tl__prefetch_ahead(h);
         uint32_t caplen = tl__pcap_get32(h + 8, be);
         if (caplen - 1u >= TL__PCAP_MAX_CAPLEN || caplen > len - pos - REC_HDR)
             break;

@@ -418,6 +418,7 @@ int tl__ng_take_many(tl__reader *r, tl_frame *frames, int max, uint64_t records)
     int n = 0;
     while (n < max && pos < stop && len - pos >= 32) {
         const uint8_t *b = buf + pos;
+        tl__prefetch_ahead(b);
         uint32_t blen = get32(b + 4, be);
         if (get32(b, be) != BT_EPB || blen % 4 != 0 || blen < 32 || blen > TL__NG_MAX_BLOCK ||
             blen > len - pos || get32(b + blen - 4, be) != blen)
