@@ -73,7 +73,8 @@ bool tl_wire_parse(const uint8_t *pkt, size_t len, tl_wire_pkt_info *info)
     } else {
         return false;
     }
-    tl_cur_skip(&c, 12);
+    uint16_t sport = tl_rd_u16be(&c), dport = tl_rd_u16be(&c);
+    tl_cur_skip(&c, 8);
     uint8_t off = tl_rd_u8(&c);
     uint8_t flags = tl_rd_u8(&c);
     uint32_t thlen = (uint32_t)(off >> 4) * 4;
@@ -81,16 +82,19 @@ bool tl_wire_parse(const uint8_t *pkt, size_t len, tl_wire_pkt_info *info)
     info->is_tcp = true;
     info->flags = flags;
     info->payload_len = l4_len - thlen;
+    info->sport = sport;
+    info->dport = dport;
     return true;
 }
 
 static bool rule_matches(const tl_wire_rule *r, tl_wire_dir dir, const tl_wire_pkt_info *info)
 {
     if (r->dir != TL_WIRE_ANY && r->dir != dir) return false;
-    if (!info->is_tcp) return r->flags_mask == 0 && r->payload < 0;
+    if (!info->is_tcp) return r->flags_mask == 0 && r->payload < 0 && !r->port;
     if ((info->flags & r->flags_mask) != (r->flags_value & r->flags_mask)) return false;
     if (r->payload == 0 && info->payload_len != 0) return false;
     if (r->payload > 0 && info->payload_len == 0) return false;
+    if (r->port && info->sport != r->port && info->dport != r->port) return false;
     return true;
 }
 

@@ -49,6 +49,8 @@ typedef struct tl_wire_rule {
     uint32_t delay_ms;    /* TL_WIRE_DELAY */
     int release_on;       /* TL_WIRE_HOLD: index of the releasing rule */
     uint32_t max_hold_ms; /* HOLD/REORDER: give up and forward after this; 0 = 3000 */
+    uint16_t port;        /* 0 any; else TCP segments with this source or destination
+                           * port only (one connection, whatever the others retransmit) */
 } tl_wire_rule;
 
 #define TL_WIRE_MAX_RULES 32
@@ -58,6 +60,7 @@ typedef struct tl_wire_pkt_info {
     bool is_tcp;
     uint8_t flags;         /* TL_TH_*; 0 when not TCP */
     uint32_t payload_len;  /* TCP payload length from the IP lengths */
+    uint16_t sport, dport; /* 0 when not TCP */
 } tl_wire_pkt_info;
 
 /* Parses an IPv4/IPv6 packet (no link header). Returns false for anything it

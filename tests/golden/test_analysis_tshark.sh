@@ -43,14 +43,17 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # capture NAME MODE LOSS DELAY_MS REORDER SEED: writes $WORK/NAME-{client,server}.pcap
-# Each capture has its own device names: the kernel unregisters a TUN device
-# some time after its fd closes (seconds on a loaded machine), and a wire that
-# reuses the name waits for it (seen in make test: two captures lost).
+# Each capture has its own device names and addresses: the kernel
+# unregisters a TUN device some time after its fd closes (seconds on a loaded
+# machine). A wire reusing the name waited for it (two captures lost in make
+# test); a new device with the old one's addresses shared their route with it,
+# and a connect() through the dying device failed (ECONNABORTED, make test).
 n_wires=0
 capture() {
     local name=$1 mode=$2 port=$((5000 + RANDOM % 1000))
     n_wires=$((n_wires + 1))
     local dev_a=tlwa$n_wires dev_b=tlwb$n_wires
+    local addr_a=192.0.2.$((2 * n_wires - 1)) addr_b=192.0.2.$((2 * n_wires))
     python3 "$HERE/analysis_wire.py" "$NS_A" "$NS_B" "$3" "$4" "$5" "$6" 120 "$dev_a" "$dev_b" \
         >"$WORK/wire.out" 2>&1 &
     local wire=$!
@@ -67,8 +70,8 @@ capture() {
     fi
     ip -n "$NS_A" link set lo up
     ip -n "$NS_B" link set lo up
-    ip -n "$NS_A" addr replace 192.0.2.1 peer 192.0.2.2 dev "$dev_a" &&
-        ip -n "$NS_B" addr replace 192.0.2.2 peer 192.0.2.1 dev "$dev_b" &&
+    ip -n "$NS_A" addr replace "$addr_a" peer "$addr_b" dev "$dev_a" &&
+        ip -n "$NS_B" addr replace "$addr_b" peer "$addr_a" dev "$dev_b" &&
         ip -n "$NS_A" link set "$dev_a" up &&
         ip -n "$NS_B" link set "$dev_b" up || {
         echo "capture $name: configuring $dev_a/$dev_b failed"
@@ -90,7 +93,7 @@ capture() {
     PIDS+=("$srv")
     sleep 0.3
     local st=0
-    timeout 90 ip netns exec "$NS_A" python3 "$HERE/analysis_endpoints.py" client "$mode" 192.0.2.2 "$port" || {
+    timeout 90 ip netns exec "$NS_A" python3 "$HERE/analysis_endpoints.py" client "$mode" "$addr_b" "$port" || {
         st=1
         echo "capture $name: the client failed"
     }

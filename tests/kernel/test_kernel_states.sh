@@ -134,7 +134,7 @@ for fam in $families; do
         done
 
         : > "$f.cp"
-        "$TCPGEN" -q -c "{ echo \"@ \$TCPGEN_CHECKPOINT \$TCPGEN_TIME\"; ss -tan; } >> '$f.cp'" \
+        "$TCPGEN" -q -c "{ s=\$(ss -tan); echo \"@ \$TCPGEN_CHECKPOINT \$TCPGEN_TIME \$(date +%s.%N)\"; echo \"\$s\"; } >> '$f.cp'" \
             "$sc" "$addr" "$port" > "$f.tcpgen" 2>&1
         rc=$?
         sleep 0.3                        # the last ACKs

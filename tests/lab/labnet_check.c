@@ -382,15 +382,17 @@ int main(int argc, char **argv)
            tl_lab_net_in_userns(net) ? ", in a user namespace" : "");
 
     /* Rule 0 drops the first SYN. Rules 1 and 2 make the FINs of the third
-     * connection (port 6003) cross: from the client's 3rd FIN on, its FINs
-     * (retransmissions included) wait until the server's 3rd FIN has passed. */
+     * connection (port 6003) cross: the client's FINs (retransmissions
+     * included) wait until the server's FIN has passed. They match port 6003
+     * only: counted over all connections, one FIN the client retransmitted
+     * under load (seen in make test) moved them onto another connection. */
     tl_wire_rule rules[] = {
         { .dir = TL_WIRE_C2S, .flags_mask = TL_TH_SYN | TL_TH_ACK, .flags_value = TL_TH_SYN,
           .payload = -1, .first = 1, .count = 1, .action = TL_WIRE_DROP },
         { .dir = TL_WIRE_C2S, .flags_mask = TL_TH_FIN, .flags_value = TL_TH_FIN, .payload = -1,
-          .first = 3, .count = 0, .action = TL_WIRE_HOLD, .release_on = 2 },
+          .first = 1, .count = 0, .action = TL_WIRE_HOLD, .release_on = 2, .port = 6003 },
         { .dir = TL_WIRE_S2C, .flags_mask = TL_TH_FIN, .flags_value = TL_TH_FIN, .payload = -1,
-          .first = 3, .count = 1, .action = TL_WIRE_PASS },
+          .first = 1, .count = 1, .action = TL_WIRE_PASS, .port = 6003 },
     };
     tl_wire_port cp, sp;
     tl_lab_net_port(net, TL_LAB_CLIENT, &cp);
@@ -420,8 +422,9 @@ int main(int argc, char **argv)
           "IPv4: pure ACK from the client");
     CHECK(count_seen(4, TL_WIRE_C2S, 0, 0, 1, -1) == 1, "IPv4: data from the client");
     CHECK(count_seen(4, TL_WIRE_S2C, 0, 0, 1, -1) == 1, "IPv4: data from the server");
-    CHECK(count_seen(4, TL_WIRE_C2S, TL_TH_FIN, TL_TH_FIN, -1, -1) == 1, "IPv4: FIN from the client");
-    CHECK(count_seen(4, TL_WIRE_S2C, TL_TH_FIN, TL_TH_FIN, -1, -1) == 1, "IPv4: FIN from the server");
+    /* >= 1: a FIN whose ACK is late under load is sent again */
+    CHECK(count_seen(4, TL_WIRE_C2S, TL_TH_FIN, TL_TH_FIN, -1, -1) >= 1, "IPv4: FIN from the client");
+    CHECK(count_seen(4, TL_WIRE_S2C, TL_TH_FIN, TL_TH_FIN, -1, -1) >= 1, "IPv4: FIN from the server");
 
     run_connection(net, AF_INET6, 6002, false, 0);
     CHECK(count_seen(6, TL_WIRE_C2S, TL_TH_SYN | TL_TH_ACK, TL_TH_SYN, -1, -1) == 1,
@@ -430,8 +433,8 @@ int main(int argc, char **argv)
           "IPv6: SYN-ACK");
     CHECK(count_seen(6, TL_WIRE_C2S, 0, 0, 1, -1) == 1 && count_seen(6, TL_WIRE_S2C, 0, 0, 1, -1) == 1,
           "IPv6: data both ways");
-    CHECK(count_seen(6, TL_WIRE_C2S, TL_TH_FIN, TL_TH_FIN, -1, -1) == 1 &&
-              count_seen(6, TL_WIRE_S2C, TL_TH_FIN, TL_TH_FIN, -1, -1) == 1,
+    CHECK(count_seen(6, TL_WIRE_C2S, TL_TH_FIN, TL_TH_FIN, -1, -1) >= 1 &&
+              count_seen(6, TL_WIRE_S2C, TL_TH_FIN, TL_TH_FIN, -1, -1) >= 1,
           "IPv6: FIN both ways");
 
     /* Third connection: the client's FIN is held until the server's FIN passed. */

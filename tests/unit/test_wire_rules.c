@@ -64,6 +64,13 @@ static void parse_ipv4_syn_has_flags_and_no_payload(void **state)
     assert_true(in.is_tcp);
     assert_int_equal(in.flags, TL_TH_SYN);
     assert_int_equal(in.payload_len, 0);
+    assert_int_equal(in.sport, 0);
+    b[20] = 0x9c;   /* source port 40000 */
+    b[21] = 0x40;
+    b[23] = 80;     /* destination port 80 */
+    assert_true(tl_wire_parse(b, n, &in));
+    assert_int_equal(in.sport, 40000);
+    assert_int_equal(in.dport, 80);
 }
 
 static void parse_ipv4_payload_comes_from_total_length(void **state)
@@ -140,12 +147,12 @@ static void parse_ipv6_extension_longer_than_payload_is_rejected(void **state)
     assert_false(tl_wire_parse(b, n, &in));
 }
 
-static const tl_wire_pkt_info syn = { true, TL_TH_SYN, 0 };
-static const tl_wire_pkt_info synack = { true, TL_TH_SYN | TL_TH_ACK, 0 };
-static const tl_wire_pkt_info fin = { true, TL_TH_FIN | TL_TH_ACK, 0 };
-static const tl_wire_pkt_info data = { true, TL_TH_PSH | TL_TH_ACK, 100 };
-static const tl_wire_pkt_info ack = { true, TL_TH_ACK, 0 };
-static const tl_wire_pkt_info icmp = { false, 0, 0 };
+static const tl_wire_pkt_info syn = { .is_tcp = true, .flags = TL_TH_SYN };
+static const tl_wire_pkt_info synack = { .is_tcp = true, .flags = TL_TH_SYN | TL_TH_ACK };
+static const tl_wire_pkt_info fin = { .is_tcp = true, .flags = TL_TH_FIN | TL_TH_ACK };
+static const tl_wire_pkt_info data = { .is_tcp = true, .flags = TL_TH_PSH | TL_TH_ACK, .payload_len = 100 };
+static const tl_wire_pkt_info ack = { .is_tcp = true, .flags = TL_TH_ACK };
+static const tl_wire_pkt_info icmp = { .is_tcp = false };
 
 static void decide_first_fin_from_client_acts_once(void **state)
 {
@@ -162,6 +169,35 @@ static void decide_first_fin_from_client_acts_once(void **state)
     assert_int_equal(d.action, TL_WIRE_PASS);
     assert_int_equal(d.rule, -1);
     assert_int_equal(st.matched[0], 2);
+}
+
+/* A rule with a port sees one connection only: another connection's FINs
+ * (a retransmitted one included) neither act nor count (labnet_check: a
+ * FIN retransmitted under load once moved the crossing-FINs rule). */
+static void decide_port_rule_ignores_other_connections(void **state)
+{
+    (void)state;
+    tl_wire_rule r = { .dir = TL_WIRE_C2S, .flags_mask = TL_TH_FIN, .flags_value = TL_TH_FIN,
+                       .payload = -1, .first = 1, .count = 1, .action = TL_WIRE_DROP, .port = 6003 };
+    tl_wire_rule_state st = { 0 };
+    tl_wire_pkt_info other = fin, mine = fin, mine_back = fin;
+    other.sport = 40000;
+    other.dport = 6001;
+    mine.sport = 40002;
+    mine.dport = 6003;
+    mine_back.sport = 6003;
+    mine_back.dport = 40002;
+    assert_int_equal(tl_wire_decide(&r, 1, &st, TL_WIRE_C2S, &other).action, TL_WIRE_PASS);
+    assert_int_equal(tl_wire_decide(&r, 1, &st, TL_WIRE_C2S, &other).action, TL_WIRE_PASS);
+    assert_int_equal(st.matched[0], 0);
+    assert_int_equal(tl_wire_decide(&r, 1, &st, TL_WIRE_C2S, &mine).action, TL_WIRE_DROP);
+    /* either port: the rule's port as the source matches too */
+    tl_wire_rule_state st2 = { 0 };
+    assert_int_equal(tl_wire_decide(&r, 1, &st2, TL_WIRE_C2S, &mine_back).action, TL_WIRE_DROP);
+    /* a port rule never matches what is not TCP */
+    tl_wire_rule any = { .dir = TL_WIRE_ANY, .payload = -1, .action = TL_WIRE_DROP, .port = 6003 };
+    tl_wire_rule_state st3 = { 0 };
+    assert_int_equal(tl_wire_decide(&any, 1, &st3, TL_WIRE_C2S, &icmp).action, TL_WIRE_PASS);
 }
 
 static void decide_other_direction_neither_matches_nor_counts(void **state)
@@ -448,6 +484,7 @@ int main(void)
         cmocka_unit_test(parse_ipv6_extension_longer_than_payload_is_rejected),
         cmocka_unit_test(decide_first_fin_from_client_acts_once),
         cmocka_unit_test(decide_other_direction_neither_matches_nor_counts),
+        cmocka_unit_test(decide_port_rule_ignores_other_connections),
         cmocka_unit_test(decide_flags_mask_separates_syn_from_synack),
         cmocka_unit_test(decide_payload_filter_picks_data_segments),
         cmocka_unit_test(decide_window_first_two_count_two),
