@@ -54,6 +54,15 @@ static void server_snapshot(tl_lab_result *r, int ms, tl_tcp_state st)
     assert_non_null(tl__lab_vec_push(&r->recs, &s));
 }
 
+/* The server's kernel path equals want; frees r. */
+static void assert_server_path(tl_lab_result *r, const char *want)
+{
+    char path[256];
+    tl_lab_kernel_path(r, TL_LAB_SERVER, path, sizeof path);
+    assert_string_equal(path, want);
+    result_free(r);
+}
+
 static void server_opens(tl_lab_result *r)
 {
     server_event(r, 1, TL_ST_LISTEN, TL_ST_SYN_RECEIVED, 0);
@@ -75,10 +84,7 @@ static void state_seen_after_a_handover_goes_in_when_seen(void **state)
     server_opens(&r);
     server_event(&r, 11, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT, 40);
     server_snapshot(&r, 20, TL_ST_FIN_WAIT_2);
-    char path[256];
-    tl_lab_kernel_path(&r, TL_LAB_SERVER, path, sizeof path);
-    assert_string_equal(path, "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT");
-    result_free(&r);
+    assert_server_path(&r, "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT");
 }
 
 /* A socket that went to TIME-WAIT at the handover, with a snapshot in
@@ -93,11 +99,7 @@ static void direct_time_wait_and_later_snapshots(void **state)
     server_event(&r, 30, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT, 40);
     server_snapshot(&r, 35, TL_ST_TIME_WAIT);
     server_snapshot(&r, 50, TL_ST_CLOSED);
-    char path[256];
-    tl_lab_kernel_path(&r, TL_LAB_SERVER, path, sizeof path);
-    assert_string_equal(path,
-                        "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED");
-    result_free(&r);
+    assert_server_path(&r, "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED");
 }
 
 /* Without seen_ts a transition's state goes in at its own time, before a
@@ -111,10 +113,7 @@ static void transition_state_at_its_time(void **state)
     server_snapshot(&r, 5, TL_ST_ESTABLISHED);
     server_event(&r, 30, TL_ST_FIN_WAIT_2, TL_ST_TIME_WAIT, 0);
     server_snapshot(&r, 20, TL_ST_FIN_WAIT_2);
-    char path[256];
-    tl_lab_kernel_path(&r, TL_LAB_SERVER, path, sizeof path);
-    assert_string_equal(path, "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT");
-    result_free(&r);
+    assert_server_path(&r, "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT");
 }
 
 int main(void)
