@@ -43,6 +43,8 @@ for who in root nobody; do
         if [ $rc -ne 0 ] || [ "$nbad" -ne 0 ] || [ "$nok" -lt 4 ]; then
             echo "FAIL $who $s (exit $rc, $nok passed, $nbad failed checks)"
             grep '"ok":false' "$out" | head -5
+            # the wire as captured, so a failure in CI can be read from its log
+            tcpdump -n -tt -r "$dir/$s.pcap" 2>/dev/null | tail -30 | sed 's/^/     | /'
             fail=1
         fi
         # every record carries the scenario
