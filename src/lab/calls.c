@@ -293,7 +293,7 @@ ssize_t tl_c_send(tl_calls *c, int fd, const void *buf, size_t len)
     if (r < 0 && e == EPIPE) snprintf(note, sizeof note, "(broken pipe)");
     else if (r < 0 && e == ECONNRESET) snprintf(note, sizeof note, "(connection reset by peer)");
     else if (r < 0) note[0] = '\0';
-    record(c, -1, "send", args, r, e, sig, note);
+    record(c, fd, "send", args, r, e, sig, note);   /* the socket: lab_stream.c */
     return r;
 }
 
@@ -307,7 +307,7 @@ ssize_t tl_c_recv(tl_calls *c, int fd, void *buf, size_t len)
     else if (r > 0) preview(note, sizeof note, buf, (size_t)r);
     else if (e == ECONNRESET) snprintf(note, sizeof note, "(connection reset by peer)");
     else if (e == ETIMEDOUT) snprintf(note, sizeof note, "(connection timed out)");
-    record(c, -1, "recv", args, r, e, 0, note);
+    record(c, fd, "recv", args, r, e, 0, note);
     return r;
 }
 

@@ -100,6 +100,12 @@ void tl__lab_print_skip(const tl_scenario *sc, const tl_lab_opts *o, const char 
 /* lab_check.c: the checks every scenario gets. */
 void tl__lab_generic_checks(tl_lab_result *r);
 
+/* lab_stream.c: for each record of r->recs, how many of the peer's send
+ * calls a recv that returned data took bytes from (0 for every other
+ * record), matching the calls' byte streams per socket (ports). writes has
+ * r->recs.n entries. Two or more is the `coalesced` event. */
+void tl__lab_writes_per_read(const tl_lab_result *r, int *writes);
+
 /* The side whose address a is (client or server); -1 when neither. */
 int tl__lab_addr_side(const tl_addr *a);
 /* "ESTABLISHED -> FIN-WAIT-1" from a list of states. */

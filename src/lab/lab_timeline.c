@@ -375,6 +375,30 @@ static void lab_event(void *ctx, const tl_event *e)
     fprintf(pr->out, ": %s\n", e->text ? e->text : tl_event_explain(e->kind));
 }
 
+/* A read that returned bytes of several of the peer's writes: the lab's
+ * own event, as only the calls show it (the wire carries the bytes however
+ * the sender's stack cut them). */
+static void print_coalesced(printer *pr, const tl_call_rec *c, int writes)
+{
+    bool server = c->side == TL_LAB_SERVER;
+    tl_lab_tuple t;
+    memset(&t, 0, sizeof t);
+    t.caddr = server ? c->remote : c->local;
+    t.cport = server ? c->rport : c->lport;
+    t.saddr = server ? c->local : c->remote;
+    t.sport = server ? c->lport : c->rport;
+    uint32_t conn = 0;
+    for (size_t i = 0; i < pr->nconns; i++)
+        if (tuple_eq(&pr->tuple[i], &t)) conn = pr->conn_no[i];
+    char text[200];
+    snprintf(text, sizeof text,
+             "%d writes arrived in one read of %lld bytes: TCP is a byte stream and keeps no "
+             "message boundaries.", writes, (long long)c->ret);
+    tl_event e = { .kind = TL_EV_COALESCED, .ts = c->ts, .conn = conn,
+                   .by = server ? TL_ROLE_SERVER : TL_ROLE_CLIENT, .text = text, .value = writes };
+    lab_event(pr, &e);
+}
+
 static void lab_conn(void *ctx, const tl_conn_record *c)
 {
     printer *pr = ctx;
@@ -599,6 +623,12 @@ int tl__lab_timeline(tl_lab_result *r, const tl_lab_opts *o, char *errbuf)
     item *it;
     size_t n;
     if ((err = build_items(r, &it, &n)) < 0) return tl_err(errbuf, err, "lab timeline: out of memory");
+    int *writes = malloc((r->recs.n ? r->recs.n : 1) * sizeof *writes);
+    if (!writes) {
+        free(it);
+        return tl_err(errbuf, TL_ENOMEM, "lab timeline: out of memory");
+    }
+    tl__lab_writes_per_read(r, writes);
     printer pr;
     memset(&pr, 0, sizeof pr);
     pr.r = r;
@@ -613,6 +643,7 @@ int tl__lab_timeline(tl_lab_result *r, const tl_lab_opts *o, char *errbuf)
             if (pr.mem) fclose(pr.mem);
             free(pr.membuf);
             free(it);
+            free(writes);
             return tl_err(errbuf, TL_ENOMEM, "lab timeline: JSON sink");
         }
     }
@@ -649,7 +680,11 @@ int tl__lab_timeline(tl_lab_result *r, const tl_lab_opts *o, char *errbuf)
         }
         case IT_STATE: print_state(&pr, TL_LAB_AT(r->inferred, tl_lab_inferred, it[i].idx)); break;
         case IT_WIRE: print_wire(&pr, TL_LAB_AT(r->pkts, tl_lab_pkt, it[i].idx)); break;
-        case IT_REC: print_rec(&pr, TL_LAB_AT(r->recs, tl_call_rec, it[i].idx)); break;
+        case IT_REC:
+            print_rec(&pr, TL_LAB_AT(r->recs, tl_call_rec, it[i].idx));
+            if (writes[it[i].idx] >= 2)
+                print_coalesced(&pr, TL_LAB_AT(r->recs, tl_call_rec, it[i].idx), writes[it[i].idx]);
+            break;
         case IT_KSTATE: print_kstate(&pr, TL_LAB_AT(r->kev, tl_kstate_event, it[i].idx)); break;
         }
     }
@@ -664,6 +699,7 @@ out:
         free(pr.membuf);
     }
     free(it);
+    free(writes);
     return err;
 }
 

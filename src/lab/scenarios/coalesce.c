@@ -63,6 +63,12 @@ static void check(tl_lab_result *r)
     for (int i = 2; i <= 4; i++)
         tl_lab_expect_call(r, "read size 7: one line per read", TL_LAB_SERVER, "recv", i, 7, NULL, 0);
     tl_lab_expect_call(r, "then EOF", TL_LAB_SERVER, "recv", 5, 0, NULL, 0);
+    int by_server = tl_lab_count_events(r, TL_EV_COALESCED, TL_ROLE_SERVER);
+    int all = tl_lab_count_events(r, TL_EV_COALESCED, TL_ROLE_NONE);
+    double writes = tl_lab_event_value(r, TL_EV_COALESCED, 1);
+    tl_lab_check(r, "the 21-byte read is coalesced", by_server == 1 && all == 1 && writes == 3,
+                 "expected one coalesced event (3 writes, one read) by the server and none for the "
+                 "7-byte reads, seen %d (%d by the server), first of %g writes", all, by_server, writes);
 }
 
 const tl_scenario tl_lab_sc_coalesce = {
