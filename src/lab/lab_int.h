@@ -112,6 +112,10 @@ int tl__lab_addr_side(const tl_addr *a);
 void tl__lab_path_format(const tl_tcp_state *st, size_t n, char *buf, size_t len);
 
 /* lab_run.c */
+/* An empty result for scenario sc (NULL in tests); release frees what the
+ * run added, packet data included. */
+void tl__lab_result_init(tl_lab_result *r, const tl_scenario *sc);
+void tl__lab_result_release(tl_lab_result *r);
 int tl_lab_run(const tl_scenario *const *list, size_t n, const tl_lab_opts *o);
 
 #endif

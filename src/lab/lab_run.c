@@ -159,7 +159,7 @@ static void collect(tl_lab_result *r, int fd, int64_t deadline)
     }
 }
 
-static void result_init(tl_lab_result *r, const tl_scenario *sc)
+void tl__lab_result_init(tl_lab_result *r, const tl_scenario *sc)
 {
     memset(r, 0, sizeof *r);
     r->sc = sc;
@@ -172,7 +172,7 @@ static void result_init(tl_lab_result *r, const tl_scenario *sc)
     r->checks.size = sizeof(tl_lab_check_rec);
 }
 
-static void result_release(tl_lab_result *r)
+void tl__lab_result_release(tl_lab_result *r)
 {
     for (size_t i = 0; i < r->pkts.n; i++) free(TL_LAB_AT(r->pkts, tl_lab_pkt, i)->data);
     tl__lab_vec_free(&r->pkts);
@@ -286,7 +286,7 @@ static int run_one(const tl_scenario *sc, const tl_lab_opts *o)
     su.settle_ms = 150;
     if (sc->setup) sc->setup(&su);
     tl_lab_result r;
-    result_init(&r, sc);
+    tl__lab_result_init(&r, sc);
     char errbuf[TL_ERRBUF_SIZE] = "";
     int rc;
     if (run_live(&r, &su, errbuf) < 0) {
@@ -299,7 +299,7 @@ static int run_one(const tl_scenario *sc, const tl_lab_opts *o)
         if (sc->check) sc->check(&r);
         rc = tl__lab_print_checks(&r, o) ? 1 : 0;
     }
-    result_release(&r);
+    tl__lab_result_release(&r);
     return rc;
 }
 

@@ -16,25 +16,10 @@ static const tl_lab_tuple tuple = {
 
 static void result_init(tl_lab_result *r)
 {
-    memset(r, 0, sizeof *r);
-    r->kev.size = sizeof(tl_kstate_event);
-    r->recs.size = sizeof(tl_call_rec);
-    r->inferred.size = sizeof(tl_lab_inferred);
-    r->pkts.size = sizeof(tl_lab_pkt);
-    r->checks.size = sizeof(tl_lab_check_rec);
-    r->events.size = sizeof(tl_lab_event_rec);
+    tl__lab_result_init(r, NULL);
     /* the path's tuple comes from the first inferred change */
     tl_lab_inferred in = {.t = tuple, .endpoint = TL_ROLE_SERVER};
     assert_non_null(tl__lab_vec_push(&r->inferred, &in));
-}
-
-static void result_free(tl_lab_result *r)
-{
-    tl__lab_vec_free(&r->kev);
-    tl__lab_vec_free(&r->recs);
-    tl__lab_vec_free(&r->inferred);
-    tl__lab_vec_free(&r->pkts);
-    tl__lab_vec_free(&r->checks);
 }
 
 /* A server-side transition at ms milliseconds; seen_ms != 0: when
@@ -66,7 +51,7 @@ static void assert_server_path(tl_lab_result *r, const char *want)
     char path[256];
     tl_lab_kernel_path(r, TL_LAB_SERVER, path, sizeof path);
     assert_string_equal(path, want);
-    result_free(r);
+    tl__lab_result_release(r);
 }
 
 static void server_opens(tl_lab_result *r)
@@ -142,7 +127,7 @@ static bool rst_check_passes(tl_lab_result *r)
         if (!strcmp(c->name, "RST instead of FIN")) { ok = c->ok; found = true; }
     }
     assert_true(found);
-    result_free(r);
+    tl__lab_result_release(r);
     return ok;
 }
 

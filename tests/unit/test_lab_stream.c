@@ -31,7 +31,7 @@ static void assert_writes(tl_lab_result *r, const int *want, size_t n)
     int got[32];
     tl__lab_writes_per_read(r, got);
     for (size_t i = 0; i < n; i++) assert_int_equal(got[i], want[i]);
-    tl__lab_vec_free(&r->recs);
+    tl__lab_result_release(r);
 }
 
 /* The coalesce scenario: three 7-byte writes, one read of 21, then three
@@ -39,7 +39,8 @@ static void assert_writes(tl_lab_result *r, const int *want, size_t n)
 static void three_writes_one_read(void **state)
 {
     (void)state;
-    tl_lab_result r = {.recs.size = sizeof(tl_call_rec)};
+    tl_lab_result r;
+    tl__lab_result_init(&r, NULL);
     for (int i = 0; i < 3; i++) call(&r, TL_LAB_CLIENT, "send", 7, CLIENT_PORT);
     call(&r, TL_LAB_SERVER, "recv", 21, CLIENT_PORT);
     for (int i = 0; i < 3; i++) call(&r, TL_LAB_CLIENT, "send", 7, CLIENT_PORT);
@@ -54,7 +55,8 @@ static void three_writes_one_read(void **state)
 static void reads_across_write_boundaries(void **state)
 {
     (void)state;
-    tl_lab_result r = {.recs.size = sizeof(tl_call_rec)};
+    tl_lab_result r;
+    tl__lab_result_init(&r, NULL);
     call(&r, TL_LAB_SERVER, "send", 10, CLIENT_PORT);
     call(&r, TL_LAB_SERVER, "send", 10, CLIENT_PORT);
     call(&r, TL_LAB_CLIENT, "recv", 5, CLIENT_PORT);
@@ -69,7 +71,8 @@ static void reads_across_write_boundaries(void **state)
 static void other_streams_do_not_count(void **state)
 {
     (void)state;
-    tl_lab_result r = {.recs.size = sizeof(tl_call_rec)};
+    tl_lab_result r;
+    tl__lab_result_init(&r, NULL);
     call(&r, TL_LAB_CLIENT, "send", 7, CLIENT_PORT + 1);
     call(&r, TL_LAB_CLIENT, "send", -1, CLIENT_PORT);
     call(&r, TL_LAB_SERVER, "send", 7, CLIENT_PORT);
