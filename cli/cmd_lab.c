@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,9 +15,10 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: tcplens lab [--list] [--all] [--json] [-w DIR] [--html FILE] [--color=auto|always|never] "
-                "[SCENARIO...]\n"
-                "  no SCENARIO runs the tour: the first %d of --list\n", TL_LAB_TOUR);
+    fprintf(fp, "usage: tcplens lab [--list] [--all] [-6] [--json] [-w DIR] [--html FILE] "
+                "[--color=auto|always|never] [SCENARIO...]\n"
+                "  no SCENARIO runs the tour: the first %d of --list\n"
+                "  -6, --ipv6: the sockets talk IPv6 (2001:db8::1 and 2001:db8::2)\n", TL_LAB_TOUR);
 }
 
 static void list(void)
@@ -49,6 +51,8 @@ int tl_cmd_lab(int argc, char **argv)
             o.json = true;
         } else if (!strcmp(a, "--all")) {
             all = true;
+        } else if (!strcmp(a, "-6") || !strcmp(a, "--ipv6")) {
+            o.family = AF_INET6;
         } else if (!strcmp(a, "-w") && i + 1 < argc) {
             o.pcap_dir = argv[++i];
         } else if (!strcmp(a, "--html") && i + 1 < argc) {

@@ -17,6 +17,7 @@
 #include "lab/lab_int.h"
 
 #include <math.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -402,9 +403,15 @@ void tl__lab_generic_checks(tl_lab_result *r)
     tl_lab_check(r, "both sides ran to the end", ok, "expected both to finish in time%s; client %s, server %s%s",
                  (r->sc->flags & TL_SC_SERVER_KILLED) ? " (server by SIGKILL)" : "", cs, ss,
                  r->timed_out ? ", timed out" : "");
-    int tcp = tl_lab_count_packets(r, TL_WIRE_ANY, 0, 0, -1, -1);
-    tl_lab_check(r, "the wire carried the connection", tcp > 0, "expected TCP segments on the wire, seen %d",
-                 tcp);
+    int tcp = tl_lab_count_packets(r, TL_WIRE_ANY, 0, 0, -1, -1), in_family = 0;
+    int version = r->family == AF_INET6 ? 6 : 4;
+    for (size_t i = 0; i < r->pkts.n; i++) {
+        const tl_lab_pkt *p = TL_LAB_AT(r->pkts, tl_lab_pkt, i);
+        in_family += p->info.is_tcp && p->len > 0 && p->data[0] >> 4 == version;
+    }
+    tl_lab_check(r, "the wire carried the connection", tcp > 0 && in_family == tcp,
+                 "expected TCP segments over IPv%d on the wire, seen %d (%d over IPv%d)", version, tcp,
+                 in_family, version);
     /* every connection, both endpoints */
     tl_lab_tuple seen[16];
     size_t nseen = 0;

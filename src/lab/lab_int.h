@@ -66,6 +66,7 @@ void tl__lab_vec_free(tl_lab_vec *v);
 
 struct tl_lab_result {
     const tl_scenario *sc;
+    int family;                    /* the sockets' address family: AF_INET or AF_INET6 */
     pthread_mutex_t lock;          /* pkts and kev are appended from other threads */
     tl_lab_vec pkts;               /* tl_lab_pkt */
     tl_lab_vec recs;               /* tl_call_rec from both sides */
@@ -87,6 +88,7 @@ typedef struct tl_lab_opts {
     const char *pcap_dir;          /* -w DIR */
     tl_sink *html;                 /* --html FILE: the page's sink, or NULL */
     bool keep_going;
+    int family;                    /* AF_INET (0 is read as it) or AF_INET6: -6 */
 } tl_lab_opts;
 
 /* lab_timeline.c: feeds the trackers, prints the merged timeline (text or

@@ -144,32 +144,44 @@ tl_tcp_state tl_lab_wait_kstate(tl_lab_proc *p, tl_lab_side ns, tl_tcp_state wan
     }
 }
 
-static socklen_t addr4(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+static socklen_t lab_addr(struct sockaddr_storage *ss, int family, tl_lab_side side, uint16_t port)
 {
-    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
     memset(ss, 0, sizeof *ss);
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        inet_pton(AF_INET6, tl_lab_addr(side, AF_INET6), &sin6->sin6_addr);
+        return sizeof *sin6;
+    }
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
     sin->sin_family = AF_INET;
     sin->sin_port = htons(port);
-    inet_pton(AF_INET, ip, &sin->sin_addr);
+    inet_pton(AF_INET, tl_lab_addr(side, AF_INET), &sin->sin_addr);
     return sizeof *sin;
 }
 
-socklen_t tl_lab_server_addr(struct sockaddr_storage *ss, uint16_t port)
+socklen_t tl_lab_server_addr(const tl_lab_proc *p, struct sockaddr_storage *ss, uint16_t port)
 {
-    return addr4(ss, TL_LAB_SERVER_V4, port);
+    return lab_addr(ss, p->family, TL_LAB_SERVER, port);
 }
 
-socklen_t tl_lab_client_addr(struct sockaddr_storage *ss, uint16_t port)
+socklen_t tl_lab_client_addr(const tl_lab_proc *p, struct sockaddr_storage *ss, uint16_t port)
 {
-    return addr4(ss, TL_LAB_CLIENT_V4, port);
+    return lab_addr(ss, p->family, TL_LAB_CLIENT, port);
+}
+
+int tl_lab_socket(tl_lab_proc *p)
+{
+    return tl_c_socket(&p->calls, p->family);
 }
 
 int tl_lab_listen(tl_lab_proc *p, uint16_t port, bool reuseaddr)
 {
-    int fd = tl_c_socket(&p->calls, AF_INET);
+    int fd = tl_lab_socket(p);
     if (fd < 0) return -1;
     struct sockaddr_storage ss;
-    socklen_t sl = tl_lab_server_addr(&ss, port);
+    socklen_t sl = tl_lab_server_addr(p, &ss, port);
     if ((reuseaddr && tl_c_setsockopt(&p->calls, fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", 1) < 0) ||
         tl_c_bind(&p->calls, fd, (struct sockaddr *)&ss, sl) < 0 ||
         tl_c_listen(&p->calls, fd, 16) < 0) {
@@ -181,10 +193,10 @@ int tl_lab_listen(tl_lab_proc *p, uint16_t port, bool reuseaddr)
 
 int tl_lab_connect(tl_lab_proc *p, uint16_t port)
 {
-    int fd = tl_c_socket(&p->calls, AF_INET);
+    int fd = tl_lab_socket(p);
     if (fd < 0) return -1;
     struct sockaddr_storage ss;
-    socklen_t sl = tl_lab_server_addr(&ss, port);
+    socklen_t sl = tl_lab_server_addr(p, &ss, port);
     if (tl_c_connect(&p->calls, fd, (struct sockaddr *)&ss, sl) < 0) {
         close(fd);
         return -1;

@@ -84,7 +84,7 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-static pid_t start_side(const tl_scenario *sc, tl_lab_net *net, tl_lab_side side, side_pipes *sp,
+static pid_t start_side(const tl_lab_result *r, tl_lab_net *net, tl_lab_side side, side_pipes *sp,
                         pid_t peer, int timeout_ms)
 {
     fflush(NULL);
@@ -95,6 +95,7 @@ static pid_t start_side(const tl_scenario *sc, tl_lab_net *net, tl_lab_side side
     memset(&p, 0, sizeof p);
     p.side = side;
     p.port = TL_LAB_PORT;
+    p.family = r->family;
     p.peer_pid = peer;
     p.sync_in = side == TL_LAB_CLIENT ? sp->s2c[0] : sp->c2s[0];
     p.sync_out = side == TL_LAB_CLIENT ? sp->c2s[1] : sp->s2c[1];
@@ -113,7 +114,7 @@ static pid_t start_side(const tl_scenario *sc, tl_lab_net *net, tl_lab_side side
     }
     tl_calls_catch_sigpipe();
     alarm((unsigned)(timeout_ms / 1000 + 2));   /* last resort if the lab hangs */
-    int st = (side == TL_LAB_CLIENT ? sc->client : sc->server)(&p);
+    int st = (side == TL_LAB_CLIENT ? r->sc->client : r->sc->server)(&p);
     _exit(st & 0xff);
 }
 
@@ -163,6 +164,7 @@ void tl__lab_result_init(tl_lab_result *r, const tl_scenario *sc)
 {
     memset(r, 0, sizeof *r);
     r->sc = sc;
+    r->family = AF_INET;
     pthread_mutex_init(&r->lock, NULL);
     r->pkts.size = sizeof(tl_lab_pkt);
     r->recs.size = sizeof(tl_call_rec);
@@ -188,7 +190,6 @@ void tl__lab_result_release(tl_lab_result *r)
  * with errbuf when the lab could not be built (the scenario is skipped). */
 static int run_live(tl_lab_result *r, const tl_lab_setup *su, char *errbuf)
 {
-    const tl_scenario *sc = r->sc;
     tl_lab_net *net = NULL;
     int err = tl_lab_net_open(&net, errbuf);
     if (err < 0) return err;
@@ -245,10 +246,10 @@ static int run_live(tl_lab_result *r, const tl_lab_setup *su, char *errbuf)
     /* No kstate round during the forks (kstate.h); the wire thread is idle
      * then: nothing is sent before the client runs. */
     tl_kstate_hold(ks);
-    pid_t spid = start_side(sc, net, TL_LAB_SERVER, &sp, 0, su->timeout_ms);
+    pid_t spid = start_side(r, net, TL_LAB_SERVER, &sp, 0, su->timeout_ms);
     tl_kstate_release(ks);
     tl_kstate_hold(ks);
-    pid_t cpid = spid > 0 ? start_side(sc, net, TL_LAB_CLIENT, &sp, spid, su->timeout_ms) : -1;
+    pid_t cpid = spid > 0 ? start_side(r, net, TL_LAB_CLIENT, &sp, spid, su->timeout_ms) : -1;
     tl_kstate_release(ks);
     close_fd(&sp.rec[1]);
     if (spid > 0 && cpid > 0) collect(r, sp.rec[0], mono_ms() + su->timeout_ms);
@@ -287,6 +288,7 @@ static int run_one(const tl_scenario *sc, const tl_lab_opts *o)
     if (sc->setup) sc->setup(&su);
     tl_lab_result r;
     tl__lab_result_init(&r, sc);
+    r.family = o->family == AF_INET6 ? AF_INET6 : AF_INET;
     char errbuf[TL_ERRBUF_SIZE] = "";
     int rc;
     if (run_live(&r, &su, errbuf) < 0) {

@@ -17,6 +17,7 @@
 #include "lab/lab_int.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,14 +596,17 @@ static void print_header(printer *pr)
         tl_json_kv_str(&j, "summary", r->sc->summary);
         tl_json_kv_time(&j, "ts", pr->base, 9);
         tl_json_kv_str(&j, "kernel_source", ks);
+        tl_json_kv_i64(&j, "ip_version", r->family == AF_INET6 ? 6 : 4);
         if (r->kstate_why[0]) tl_json_kv_str(&j, "kernel_source_why", r->kstate_why);
         tl_json_obj_end(&j);
         tl_json_end_line(&j);
         return;
     }
     fprintf(pr->out, "\n=== lab %s: %s\n", r->sc->name, r->sc->summary);
-    fprintf(pr->out, "    client %s, server %s:%d; kernel states from %s%s%s\n\n", TL_LAB_CLIENT_V4,
-            TL_LAB_SERVER_V4, TL_LAB_PORT, ks, r->kstate_why[0] ? ": " : "", r->kstate_why);
+    bool v6 = r->family == AF_INET6;
+    fprintf(pr->out, "    client %s, server %s%s%s:%d; kernel states from %s%s%s\n\n",
+            tl_lab_addr(TL_LAB_CLIENT, r->family), v6 ? "[" : "", tl_lab_addr(TL_LAB_SERVER, r->family),
+            v6 ? "]" : "", TL_LAB_PORT, ks, r->kstate_why[0] ? ": " : "", r->kstate_why);
 }
 
 static int open_dumper(printer *pr, char *errbuf)

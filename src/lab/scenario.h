@@ -52,6 +52,7 @@ typedef struct tl_lab_proc {
     int diag[2];             /* sock_diag sockets in the client's and server's namespace */
     pid_t peer_pid;          /* the client knows the server's pid */
     uint16_t port;           /* the server's port */
+    int family;              /* AF_INET or AF_INET6 (tcplens lab -6) */
 } tl_lab_proc;
 
 /* Tells the other side to go on. */
@@ -67,9 +68,11 @@ size_t tl_lab_snapshot(tl_lab_proc *p, tl_lab_side ns, const char *why);
  * Records the final snapshot. */
 tl_tcp_state tl_lab_wait_kstate(tl_lab_proc *p, tl_lab_side ns, tl_tcp_state want, int wait_ms,
                                 const char *why);
-/* The server's address (AF_INET) with the given port. */
-socklen_t tl_lab_server_addr(struct sockaddr_storage *ss, uint16_t port);
-socklen_t tl_lab_client_addr(struct sockaddr_storage *ss, uint16_t port);
+/* The server's address in the run's family, with the given port. */
+socklen_t tl_lab_server_addr(const tl_lab_proc *p, struct sockaddr_storage *ss, uint16_t port);
+socklen_t tl_lab_client_addr(const tl_lab_proc *p, struct sockaddr_storage *ss, uint16_t port);
+/* A TCP socket of the run's family (recorded); -1 on failure. */
+int tl_lab_socket(tl_lab_proc *p);
 /* socket + bind + listen on the server's address; -1 on failure (recorded). */
 int tl_lab_listen(tl_lab_proc *p, uint16_t port, bool reuseaddr);
 /* socket + connect to the server; the connected fd or -1. */

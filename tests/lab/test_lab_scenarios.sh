@@ -28,20 +28,26 @@ as_user() {
 }
 
 fail=0
-for who in root nobody; do
-    dir=$tmp/$who
+# root and nobody over IPv4, then over IPv6 (lab -6): every scenario as root,
+# as nobody those whose wire rules or kernel views differ most.
+for run in root nobody root6 nobody6; do
+    who=${run%6} fam=
+    [ "$run" != "$who" ] && fam=-6
+    list=$names
+    [ "$run" = nobody6 ] && list="handshake simultaneous-close lost-segment kill-server"
+    dir=$tmp/$run
     mkdir -p "$dir" && chmod 777 "$dir"
-    for s in $names; do
+    for s in $list; do
         out=$dir/$s.json
-        (cd "$tmp" && as_user $who "$TCPLENS" lab "$s" --json -w "$dir") > "$out" 2>&1
+        (cd "$tmp" && as_user $who "$TCPLENS" lab $fam "$s" --json -w "$dir") > "$out" 2>&1
         rc=$?
         if grep -q '"type":"skip"' "$out"; then
-            echo "$who $s: SKIPPED, never passed: $(grep '"type":"skip"' "$out")"; fail=1; continue
+            echo "$run $s: SKIPPED, never passed: $(grep '"type":"skip"' "$out")"; fail=1; continue
         fi
         nok=$(grep -c '"type":"check".*"ok":true' "$out")
         nbad=$(grep -c '"type":"check".*"ok":false' "$out")
         if [ $rc -ne 0 ] || [ "$nbad" -ne 0 ] || [ "$nok" -lt 4 ]; then
-            echo "FAIL $who $s (exit $rc, $nok passed, $nbad failed checks)"
+            echo "FAIL $run $s (exit $rc, $nok passed, $nbad failed checks)"
             grep '"ok":false' "$out" | head -5
             # the wire as captured, so a failure in CI can be read from its log
             tcpdump -n -tt -r "$dir/$s.pcap" 2>/dev/null | tail -30 | sed 's/^/     | /'
@@ -49,20 +55,28 @@ for who in root nobody; do
         fi
         # every record carries the scenario
         if grep -v '"scenario":"'"$s"'"' "$out" | grep -q .; then
-            echo "FAIL $who $s: a record without \"scenario\""; fail=1
+            echo "FAIL $run $s: a record without \"scenario\""; fail=1
         fi
         pcap=$dir/$s.pcap
         if ! tshark -r "$pcap" >/dev/null 2>"$dir/$s.tshark"; then
-            echo "FAIL $who $s: tshark -r $pcap"; cat "$dir/$s.tshark"; fail=1
+            echo "FAIL $run $s: tshark -r $pcap"; cat "$dir/$s.tshark"; fail=1
         elif grep -iv "running as user" "$dir/$s.tshark" | grep -q .; then
-            echo "FAIL $who $s: tshark -r $pcap complains"; cat "$dir/$s.tshark"; fail=1
+            echo "FAIL $run $s: tshark -r $pcap complains"; cat "$dir/$s.tshark"; fail=1
         fi
         if ! tcpdump -r "$pcap" >/dev/null 2>"$dir/$s.tcpdump"; then
-            echo "FAIL $who $s: tcpdump -r $pcap"; cat "$dir/$s.tcpdump"; fail=1
+            echo "FAIL $run $s: tcpdump -r $pcap"; cat "$dir/$s.tcpdump"; fail=1
+        fi
+        # the family asked for, in the sockets and on the wire
+        v=4; [ -n "$fam" ] && v=6
+        other=IP6; [ $v = 6 ] && other=IP
+        if ! grep -q '"type":"scenario".*"ip_version":'$v "$out" ||
+           ! grep -q '"call":"socket","args":"AF_INET'"${fam:+6}"', SOCK_STREAM"' "$out" ||
+           tcpdump -n -r "$pcap" 2>/dev/null | awk '{print $2}' | grep -qx "$other"; then
+            echo "FAIL $run $s: not all IPv$v (scenario record, socket calls, packets in $pcap)"; fail=1
         fi
     done
     src=$(grep -ho '"kernel_source":"[a-z_]*"' "$dir"/*.json | sort -u | tr '\n' ' ')
-    echo "# lab as $who: 15 scenarios, kernel states from $src"
+    echo "# lab as $who${fam:+ over IPv6}: $(echo $list | wc -w) scenarios, kernel states from $src"
 done
 
 # The issue's required outcomes, from the root run's records.
@@ -81,5 +95,5 @@ need simultaneous-close '"type":"state".*"endpoint":"client","from":"FIN-WAIT-1"
 need simultaneous-close '"type":"state".*"endpoint":"server","from":"FIN-WAIT-1","to":"CLOSING"'
 need kill-server '"to":"CLOSE-WAIT","source":"sock_diag"'
 need kill-server '"to":"FIN-WAIT-2","source":"sock_diag"'
-[ $fail -eq 0 ] && echo "# all 15 lab scenarios pass as root and as nobody; pcaps open in tshark and tcpdump"
+[ $fail -eq 0 ] && echo "# all 15 lab scenarios pass as root and as nobody, over IPv4 and IPv6; pcaps open in tshark and tcpdump"
 exit $fail

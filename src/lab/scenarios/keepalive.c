@@ -32,14 +32,14 @@ static int server(tl_lab_proc *p)
 static int client(tl_lab_proc *p)
 {
     if (!tl_lab_wait(p, 3000)) return 1;
-    int fd = tl_c_socket(&p->calls, AF_INET);
+    int fd = tl_lab_socket(p);
     if (fd < 0) return 1;
     tl_c_setsockopt(&p->calls, fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", 1);
     tl_c_setsockopt(&p->calls, fd, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", 1);
     tl_c_setsockopt(&p->calls, fd, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", 1);
     tl_c_setsockopt(&p->calls, fd, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", 3);
     struct sockaddr_storage ss;
-    socklen_t sl = tl_lab_server_addr(&ss, p->port);
+    socklen_t sl = tl_lab_server_addr(p, &ss, p->port);
     if (tl_c_connect(&p->calls, fd, (struct sockaddr *)&ss, sl) < 0) return 1;
     tl_calls_note(&p->calls, "idle for 2.6 s");
     tl_lab_sleep_ms(2600);               /* kernel timers at work */

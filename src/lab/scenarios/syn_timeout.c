@@ -34,11 +34,11 @@ static int server(tl_lab_proc *p)
 static int client(tl_lab_proc *p)
 {
     if (!tl_lab_wait(p, 3000)) return 1;
-    int fd = tl_c_socket(&p->calls, AF_INET);
+    int fd = tl_lab_socket(p);
     if (fd < 0) return 1;
     tl_c_setsockopt(&p->calls, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", 3500);
     struct sockaddr_storage ss;
-    socklen_t sl = tl_lab_server_addr(&ss, p->port);
+    socklen_t sl = tl_lab_server_addr(p, &ss, p->port);
     tl_c_connect(&p->calls, fd, (struct sockaddr *)&ss, sl);
     tl_c_close(&p->calls, fd);
     tl_lab_post(p);

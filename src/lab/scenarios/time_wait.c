@@ -21,11 +21,11 @@ static int server(tl_lab_proc *p)
     tl_lab_wait(p, 3000);                 /* the client has closed too */
     tl_lab_wait_kstate(p, TL_LAB_SERVER, TL_ST_TIME_WAIT, 1000, "after both closed");
     struct sockaddr_storage ss;
-    socklen_t sl = tl_lab_server_addr(&ss, p->port);
-    int s1 = tl_c_socket(&p->calls, AF_INET);
+    socklen_t sl = tl_lab_server_addr(p, &ss, p->port);
+    int s1 = tl_lab_socket(p);
     tl_c_bind(&p->calls, s1, (struct sockaddr *)&ss, sl);
     tl_c_close(&p->calls, s1);
-    int s2 = tl_c_socket(&p->calls, AF_INET);
+    int s2 = tl_lab_socket(p);
     tl_c_setsockopt(&p->calls, s2, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", 1);
     tl_c_bind(&p->calls, s2, (struct sockaddr *)&ss, sl);
     tl_c_close(&p->calls, s2);

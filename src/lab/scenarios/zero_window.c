@@ -13,11 +13,11 @@
 
 static int server(tl_lab_proc *p)
 {
-    int lfd = tl_c_socket(&p->calls, AF_INET);
+    int lfd = tl_lab_socket(p);
     if (lfd < 0) return 1;
     tl_c_setsockopt(&p->calls, lfd, SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", 4096);
     struct sockaddr_storage ss;
-    socklen_t sl = tl_lab_server_addr(&ss, p->port);
+    socklen_t sl = tl_lab_server_addr(p, &ss, p->port);
     if (tl_c_bind(&p->calls, lfd, (struct sockaddr *)&ss, sl) < 0 || tl_c_listen(&p->calls, lfd, 4) < 0)
         return 1;
     tl_lab_post(p);
