@@ -17,11 +17,11 @@
 #include "lab/lab_int.h"
 
 #include <math.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #define MAX_PATH 32

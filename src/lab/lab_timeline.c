@@ -17,10 +17,10 @@
 #include "lab/lab_int.h"
 
 #include <signal.h>
-#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lab/sockdiag.h"
 #include "sink/json_writer.h"
