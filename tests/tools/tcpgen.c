@@ -221,8 +221,15 @@ static int server_accept(int lfd)
     return fd;
 }
 
-/* Connects to peer from local port bind_port (0: ephemeral). want_errno 0
- * means success is expected. Returns the fd, or -1. */
+/* bind_port for a port to be bound again later: bind() to port 0 picks one
+ * no other socket is bound to. (connect() may pick a port that another
+ * connection, even one in TIME-WAIT, still has: binding it again later
+ * then fails with EADDRINUSE; seen in make test.) */
+#define BIND_FREE_PORT 0x10000u
+
+/* Connects to peer from local port bind_port (0: ephemeral, picked by
+ * connect; BIND_FREE_PORT: see above). want_errno 0 means success is
+ * expected. Returns the fd, or -1. */
 static int client_connect(int mss, unsigned bind_port, int want_errno)
 {
     char call[128];
@@ -237,12 +244,13 @@ static int client_connect(int mss, unsigned bind_port, int want_errno)
         struct sockaddr_storage local;
         memset(&local, 0, sizeof local);
         local.ss_family = peer.ss_family;
+        uint16_t port_n = bind_port == BIND_FREE_PORT ? 0 : htons((uint16_t)bind_port);
         if (peer.ss_family == AF_INET)
-            ((struct sockaddr_in *)&local)->sin_port = htons((uint16_t)bind_port);
+            ((struct sockaddr_in *)&local)->sin_port = port_n;
         else
-            ((struct sockaddr_in6 *)&local)->sin6_port = htons((uint16_t)bind_port);
+            ((struct sockaddr_in6 *)&local)->sin6_port = port_n;
         set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-        snprintf(call, sizeof call, "bind(port %u)", bind_port);
+        snprintf(call, sizeof call, "bind(port %u)", (unsigned)ntohs(port_n));
         if (check(call, bind(fd, (struct sockaddr *)&local, peer_len), 0, 0) < 0) {
             close(fd);
             return -1;
@@ -545,12 +553,12 @@ static void multi_server(int lfd)
 
 static void multi_client(void)
 {
-    unsigned port = 0;
+    unsigned port = BIND_FREE_PORT;
     for (int i = 0; i < MULTI_CONNS; i++) {
         int fd = client_connect(0, port, 0);
         if (fd < 0)
             return;
-        if (!port)
+        if (port == BIND_FREE_PORT)
             port = local_port(fd);
         do_send(fd, "ping", 4, 0);
         recv_exact(fd, "pong");
