@@ -115,6 +115,14 @@ int tl_lab_count_packets_after(const tl_lab_result *r, tl_wire_dir after_dir, ui
     return n;
 }
 
+bool tl_lab_only_late_resets(const tl_lab_result *r, tl_wire_dir dir)
+{
+    int aborts = tl_lab_count_packets(r, dir, TL_TH_RST | TL_TH_ACK, TL_TH_RST | TL_TH_ACK, -1, -1);
+    int bare = tl_lab_count_packets(r, dir, TL_TH_RST | TL_TH_ACK, TL_TH_RST, -1, -1);
+    int fins = tl_lab_count_packets(r, dir, TL_TH_FIN, TL_TH_FIN, -1, -1);
+    return aborts == 0 && bare <= (fins > 1 ? fins - 1 : 0);
+}
+
 int tl_lab_count_events(const tl_lab_result *r, tl_event_kind k, tl_role by)
 {
     int n = 0;

@@ -123,6 +123,12 @@ int tl_lab_count_packets(const tl_lab_result *r, tl_wire_dir dir, uint8_t mask, 
  * packet going after_dir whose flags & after_mask == after_value (excluded). */
 int tl_lab_count_packets_after(const tl_lab_result *r, tl_wire_dir after_dir, uint8_t after_mask,
                                uint8_t after_value, tl_wire_dir dir, uint8_t mask, uint8_t value);
+/* True when every RST the sender of direction dir put on the wire is its
+ * kernel answering a late segment after the socket was gone: no RST+ACK
+ * (an abort), and no more bare RSTs than that sender's FINs beyond the
+ * first. Under load a FIN may go out twice; each copy draws an ACK, and the
+ * second can arrive after the socket closed (seen in make test). */
+bool tl_lab_only_late_resets(const tl_lab_result *r, tl_wire_dir dir);
 /* Events of that kind the tracker reported (TL_ROLE_NONE: by anyone). */
 int tl_lab_count_events(const tl_lab_result *r, tl_event_kind k, tl_role by);
 /* The nth event of that kind (its value, e.g. a backoff interval); NAN if none. */

@@ -107,7 +107,7 @@ static void transition_state_at_its_time(void **state)
     assert_server_path(&r, "LISTEN -> SYN-RECEIVED -> ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT");
 }
 
-extern const tl_scenario tl_lab_sc_rst;
+extern const tl_scenario tl_lab_sc_rst, tl_lab_sc_shutdown;
 
 /* Appends a TCP segment going dir with those flags to the recorded wire. */
 static void wire_push(tl_lab_result *r, tl_wire_dir dir, uint8_t flags)
@@ -116,19 +116,24 @@ static void wire_push(tl_lab_result *r, tl_wire_dir dir, uint8_t flags)
     assert_non_null(tl__lab_vec_push(&r->pkts, &p));
 }
 
-/* Runs the rst scenario's checks on the wire and returns whether the check
- * "RST instead of FIN" passed. */
-static bool rst_check_passes(tl_lab_result *r)
+/* Runs scenario sc's checks on the recorded wire, frees r and returns
+ * whether the check called `name` passed. */
+static bool check_passes(tl_lab_result *r, const tl_scenario *sc, const char *name)
 {
-    tl_lab_sc_rst.check(r);
+    sc->check(r);
     bool ok = false, found = false;
     for (size_t i = 0; i < r->checks.n; i++) {
         const tl_lab_check_rec *c = TL_LAB_AT(r->checks, tl_lab_check_rec, i);
-        if (!strcmp(c->name, "RST instead of FIN")) { ok = c->ok; found = true; }
+        if (!strcmp(c->name, name)) { ok = c->ok; found = true; }
     }
     assert_true(found);
     tl__lab_result_release(r);
     return ok;
+}
+
+static bool rst_check_passes(tl_lab_result *r)
+{
+    return check_passes(r, &tl_lab_sc_rst, "RST instead of FIN");
 }
 
 static void rst_wire_until_abort(tl_lab_result *r)
@@ -173,6 +178,54 @@ static void rst_check_allows_a_reply_to_a_crossed_segment(void **state)
     assert_false(rst_check_passes(&r));
 }
 
+/* The shutdown scenario's wire up to the client's FIN: the server's FIN
+ * first, then the client's request. */
+static void shutdown_wire_until_client_fin(tl_lab_result *r)
+{
+    result_init(r);
+    wire_push(r, TL_WIRE_C2S, TL_TH_SYN);
+    wire_push(r, TL_WIRE_S2C, TL_TH_SYN | TL_TH_ACK);
+    wire_push(r, TL_WIRE_C2S, TL_TH_ACK);
+    wire_push(r, TL_WIRE_S2C, TL_TH_FIN | TL_TH_ACK);
+    wire_push(r, TL_WIRE_C2S, TL_TH_PSH | TL_TH_ACK);
+    wire_push(r, TL_WIRE_C2S, TL_TH_FIN | TL_TH_ACK);
+}
+
+/* Seen in make test (shutdown as root, ASan): the client's FIN went out
+ * twice, the server ACKed both, and the second ACK found the client's
+ * socket closed: one bare RST from the client. That is allowed; a server
+ * RST, a client abort, or a bare RST without a retransmitted FIN is not. */
+static void shutdown_check_allows_a_reply_to_a_late_duplicate_ack(void **state)
+{
+    (void)state;
+    tl_lab_result r;
+    shutdown_wire_until_client_fin(&r);
+    wire_push(&r, TL_WIRE_S2C, TL_TH_ACK);
+    assert_true(check_passes(&r, &tl_lab_sc_shutdown, "no RST"));
+
+    shutdown_wire_until_client_fin(&r);
+    wire_push(&r, TL_WIRE_C2S, TL_TH_FIN | TL_TH_ACK);   /* retransmitted */
+    wire_push(&r, TL_WIRE_S2C, TL_TH_ACK);
+    wire_push(&r, TL_WIRE_S2C, TL_TH_ACK);
+    wire_push(&r, TL_WIRE_S2C, TL_TH_ACK);
+    wire_push(&r, TL_WIRE_C2S, TL_TH_RST);
+    assert_true(check_passes(&r, &tl_lab_sc_shutdown, "no RST"));
+
+    shutdown_wire_until_client_fin(&r);
+    wire_push(&r, TL_WIRE_S2C, TL_TH_ACK);
+    wire_push(&r, TL_WIRE_C2S, TL_TH_RST);
+    assert_false(check_passes(&r, &tl_lab_sc_shutdown, "no RST"));
+
+    shutdown_wire_until_client_fin(&r);
+    wire_push(&r, TL_WIRE_S2C, TL_TH_RST | TL_TH_ACK);
+    assert_false(check_passes(&r, &tl_lab_sc_shutdown, "no RST"));
+
+    shutdown_wire_until_client_fin(&r);
+    wire_push(&r, TL_WIRE_C2S, TL_TH_FIN | TL_TH_ACK);
+    wire_push(&r, TL_WIRE_C2S, TL_TH_RST | TL_TH_ACK);
+    assert_false(check_passes(&r, &tl_lab_sc_shutdown, "no RST"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +233,7 @@ int main(void)
         cmocka_unit_test(direct_time_wait_and_later_snapshots),
         cmocka_unit_test(transition_state_at_its_time),
         cmocka_unit_test(rst_check_allows_a_reply_to_a_crossed_segment),
+        cmocka_unit_test(shutdown_check_allows_a_reply_to_a_late_duplicate_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,8 +49,10 @@ static void check(tl_lab_result *r)
     int close3 = tl_lab_count_events(r, TL_EV_CLOSE_3WAY, TL_ROLE_NONE);
     int close4 = tl_lab_count_events(r, TL_EV_CLOSE_4WAY, TL_ROLE_NONE);
     tl_lab_check(r, "FIN close in 3 or 4 segments", close3 + close4 == 1 &&
-                 tl_lab_count_packets(r, TL_WIRE_ANY, TL_TH_RST, TL_TH_RST, -1, -1) == 0,
-                 "expected close_3way or close_4way and no RST, seen close_3way %d, close_4way %d", close3, close4);
+                 tl_lab_only_late_resets(r, TL_WIRE_C2S) && tl_lab_only_late_resets(r, TL_WIRE_S2C),
+                 "expected close_3way or close_4way and no RST (but answers to the late ACK of a "
+                 "retransmitted FIN), seen close_3way %d, close_4way %d, %d RST", close3, close4,
+                 tl_lab_count_packets(r, TL_WIRE_ANY, TL_TH_RST, TL_TH_RST, -1, -1));
     char k[256];
     tl_lab_kernel_path(r, TL_LAB_CLIENT, k, sizeof k);
     tl_lab_check(r, "client in TIME-WAIT (kernel)", tl_lab_kernel_saw(r, TL_LAB_CLIENT, TL_ST_TIME_WAIT),
