@@ -417,9 +417,10 @@ void tl__lab_generic_checks(tl_lab_result *r)
         const tl_lab_pkt *p = TL_LAB_AT(r->pkts, tl_lab_pkt, i);
         in_family += p->info.is_tcp && p->len > 0 && p->data[0] >> 4 == version;
     }
-    tl_lab_check(r, "the wire carried the connection", tcp > 0 && in_family == tcp,
-                 "expected TCP segments over IPv%d on the wire, seen %d (%d over IPv%d)", version, tcp,
-                 in_family, version);
+    tl_lab_check(r, "the wire carried the connection", tcp > 0 && in_family == tcp && !r->wire_errors,
+                 "expected TCP segments over IPv%d on the wire and no failed read or send, seen %d "
+                 "(%d over IPv%d), %llu failed", version, tcp, in_family, version,
+                 (unsigned long long)r->wire_errors);
     /* every connection, both endpoints */
     tl_lab_tuple seen[16];
     size_t nseen = 0;

@@ -78,6 +78,7 @@ struct tl_lab_result {
     tl_kstate_source ksource;
     char kstate_why[TL_ERRBUF_SIZE + 8]; /* why the tracepoint was not used */
     int status[2];                 /* wait status: client, server */
+    uint64_t wire_errors;          /* the wire's failed reads and sends */
     bool timed_out;
 };
 

@@ -263,6 +263,9 @@ static int run_live(tl_lab_result *r, const tl_lab_setup *su, char *errbuf)
     tl_lab_sleep_ms(su->settle_ms);
     tl_kstate_stop(ks);
     tl_wire_stop(w);
+    tl_wire_stats ws;
+    tl_wire_stats_get(w, &ws);
+    r->wire_errors = ws.errors;
     tl_wire_free(w);
     err = TL_OK;
 out:

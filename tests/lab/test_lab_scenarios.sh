@@ -49,8 +49,11 @@ for run in root nobody root6 nobody6; do
         if [ $rc -ne 0 ] || [ "$nbad" -ne 0 ] || [ "$nok" -lt 4 ]; then
             echo "FAIL $run $s (exit $rc, $nok passed, $nbad failed checks)"
             grep '"ok":false' "$out" | head -5
-            # the wire as captured, so a failure in CI can be read from its log
+            # the wire as captured, and the calls and kernel states, so that
+            # a failure in CI can be read from its log
             tcpdump -n -tt -r "$dir/$s.pcap" 2>/dev/null | tail -30 | sed 's/^/     | /'
+            grep '"type":"call"\|"type":"kstate"' "$out" | sed 's/"scenario":"[^"]*",//' | cut -c1-220 |
+                tail -30 | sed 's/^/     : /'
             fail=1
         fi
         # every record carries the scenario
