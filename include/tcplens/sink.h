@@ -145,7 +145,8 @@ typedef struct tl_sink_ops {
      * which come with the analysis), the tracker then neither computes nor
      * stores it, and records carry none of it. For the connection table and
      * conn.log: read --conns on the first 2 M packets of h10m, 1,033 -> 889
-     * Ir/packet, and 96 bytes less per connection (measured). */
+     * Ir/packet, and the analysis state (then 96 bytes) less per connection
+     * (measured). */
     bool no_analysis;
     /* True when the sink never reads a record's uid: the tracker leaves it
      * empty rather than derive it (250 instructions per record). */

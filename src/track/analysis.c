@@ -41,7 +41,34 @@ enum {
     TL_AD_WS_SET = 1u << 2,     /* win_scale decided by a segment */
     TL_AD_WINDOW = 1u << 3,     /* window holds a value */
     TL_AD_ZERO_WINDOW = 1u << 4, /* ... and it is 0: one test for the short path */
+    /* syn_or_rtt_ns holds the RTT; set in both directions, so that
+     * tl_analysis_swap() keeps it */
+    TL_AD_RTT_KNOWN = 1u << 5,
 };
+
+/* Wireshark's first_rtt: 0 = unknown. */
+static int64_t first_rtt(const tl_analysis *a)
+{
+    return (a->d[0].bits & TL_AD_RTT_KNOWN) ? a->syn_or_rtt_ns : 0;
+}
+
+/* Wireshark's "most recent SYN" time, read only while the RTT is unknown:
+ * 0 = none. */
+static int64_t mru_syn(const tl_analysis *a)
+{
+    return (a->d[0].bits & TL_AD_RTT_KNOWN) ? 0 : a->syn_or_rtt_ns;
+}
+
+/* The first pure ACK after a SYN: the RTT is known, unless it is 0 (a
+ * zero RTT leaves it unknown, as in Wireshark, and the SYN's time kept). */
+static void rtt_from_syn(tl_analysis *a, int64_t now)
+{
+    int64_t syn = mru_syn(a);
+    if (!syn || now == syn) return;
+    a->syn_or_rtt_ns = now - syn;
+    a->d[0].bits |= TL_AD_RTT_KNOWN;
+    a->d[1].bits |= TL_AD_RTT_KNOWN;
+}
 
 /* The last window as Wireshark keeps it: UINT32_MAX until one is seen. */
 static uint32_t last_window(const tl_analysis_dir *d)
@@ -175,7 +202,7 @@ static uint16_t analyse_retrans(const tl_analysis *a, const tl_analysis_dir *fwd
         return A_FAST_RETRANSMISSION;
 
     uint64_t since_next = (uint64_t)now - (uint64_t)fwd->nextseq_ns;
-    uint64_t ooo = a->first_rtt_ns ? (uint64_t)a->first_rtt_ns : TL_OOO_DEFAULT_NS;
+    uint64_t ooo = first_rtt(a) ? (uint64_t)first_rtt(a) : TL_OOO_DEFAULT_NS;
     uint32_t end = seq + seglen + ((flags & (TL_TH_SYN | TL_TH_FIN)) ? 1 : 0);
     if (not_advanced && since_next < ooo && fwd->nextseq != end)
         return A_OUT_OF_ORDER;
@@ -280,8 +307,7 @@ static void next_in_order(tl_analysis *a, int dir, tl_analysis_dir *fwd, tl_anal
     /* dissect_tcp's bookkeeping after the analysis, done first as the
      * analysis of this segment reads neither the RTT nor the sender's own
      * window scale */
-    if (!a->first_rtt_ns && a->mru_syn_ns)
-        a->first_rtt_ns = now - a->mru_syn_ns;
+    rtt_from_syn(a, now);
     if (!(fwd->bits & TL_AD_WS_SET) && win_scale >= -2 && win_scale <= 14)
         fwd->win_scale = (int8_t)win_scale;
 
@@ -370,13 +396,12 @@ TL__NOINLINE static void any_segment(tl_analysis *a, int dir, const tl_packet *p
 
     /* The rest of dissect_tcp's bookkeeping happens after the analysis. */
     window_scale(fwd, rev, p, win_scale);
-    if ((flags & (TL_TH_SYN | TL_TH_ACK)) == TL_TH_SYN)
-        a->mru_syn_ns = now;
+    if ((flags & (TL_TH_SYN | TL_TH_ACK)) == TL_TH_SYN && !first_rtt(a))
+        a->syn_or_rtt_ns = now;
     if (flags & TL_TH_SYN)
         fwd->bits |= TL_AD_FIRST_ACK;
     if ((flags & (TL_TH_SYN | TL_TH_ACK)) == TL_TH_ACK) {
-        if (a->mru_syn_ns && !a->first_rtt_ns)
-            a->first_rtt_ns = now - a->mru_syn_ns;
+        rtt_from_syn(a, now);
         fwd->bits &= (uint8_t)~TL_AD_FIRST_ACK;
     }
     if (f & A_REPORTED)

@@ -10,7 +10,7 @@
  * tl_conn_link array: moving a connection to the list's tail then touches
  * 8-byte neighbours, not two other connections (measured). The analysis
  * state is in a third array, allocated only when the sink shows analysis
- * (sink.h no_analysis): 96 bytes less per connection for the connection
+ * (sink.h no_analysis): 88 bytes less per connection for the connection
  * table and conn.log.
  *
  * Size matters: the tracker holds tens of thousands at once (every open
