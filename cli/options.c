@@ -216,5 +216,7 @@ int tl_cli_make_sink(tl_cli_opts *o, FILE *fp, tl_sink *sink, char *errbuf)
 void tl_cli_setup_stdout(const tl_cli_opts *o)
 {
     if (o->line_buffered || isatty(STDOUT_FILENO)) setvbuf(stdout, NULL, _IOLBF, 0);
-    else setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+    /* Large writes; 256 KiB rather than 1 MiB: 0.75 MiB less peak RSS
+     * for the packet views, and on h10m no time the bench could tell. */
+    else setvbuf(stdout, NULL, _IOFBF, 256 << 10);
 }
