@@ -184,7 +184,9 @@ static inline void tl__prefetch_ahead(const uint8_t *rec)
 
 /* Mapped pages behind the read position are given back every this many
  * bytes, so memory does not grow with the file (SPEC §6). */
-#define TL__MAP_WINDOW (2u * 1024u * 1024u)
+#define TL__MAP_WINDOW (256u * 1024u)
+/* The largest folio the page cache holds a file in (PMD size on x86-64). */
+#define TL__MAP_FOLIO_MAX (2u * 1024u * 1024u)
 void tl__reader_drop_behind(tl__reader *r);
 
 static inline void tl__reader_release(tl__reader *r)

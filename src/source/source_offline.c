@@ -297,6 +297,38 @@ int tl__reader_open_ngstream(tl__reader *r, tl_source *src, FILE *fp,
     return 0;
 }
 
+/* The page cache may hold the file in folios of up to 2 MiB, and the
+ * kernel maps a whole folio on one fault: by one page-middle entry where
+ * the mapping's addresses line up with the file's 2 MiB boundaries, and
+ * else by page-table entries, also those behind the read position. Peak
+ * RSS then counted 2 to 4 MiB of the capture (kmem:rss_stat, h10m). One
+ * page off the boundary, and with the drop-behind reaching back a folio
+ * (tl__reader_drop_behind), the window bounds what is mapped. */
+static void *map_off_huge_boundary(int fd, size_t len)
+{
+    const size_t huge = TL__MAP_FOLIO_MAX, page = (size_t)sysconf(_SC_PAGESIZE);
+    if (len < huge || len > SIZE_MAX - 2 * huge)
+        return mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    size_t span = len + 2 * huge;
+    uint8_t *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (res == MAP_FAILED)
+        return MAP_FAILED;
+    uint8_t *at = (uint8_t *)(((uintptr_t)res + huge - 1) / huge * huge) + page;
+    void *m = mmap(at, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+    if (m == MAP_FAILED) {
+        int e = errno;
+        munmap(res, span);
+        errno = e;
+        return MAP_FAILED;
+    }
+    /* give back the reservation around the mapping */
+    size_t head = (size_t)(at - res), tail_at = head + (len + page - 1) / page * page;
+    munmap(res, head);
+    if (tail_at < span)
+        munmap(res + tail_at, span - tail_at);
+    return m;
+}
+
 int tl__map_file(int fd, const uint8_t **out, size_t *len)
 {
     struct stat st;
@@ -310,7 +342,7 @@ int tl__map_file(int fd, const uint8_t **out, size_t *len)
         return -EFBIG;
     /* A writer truncating the file under us raises SIGBUS on the lost
      * pages: map_guard.c turns that into an error. */
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *m = map_off_huge_boundary(fd, (size_t)st.st_size);
     if (m == MAP_FAILED)
         return -errno;
     (void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
@@ -325,8 +357,10 @@ void tl__reader_drop_behind(tl__reader *r)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t end = r->pos / page * page;
     if (end > r->dropped) {
-        (void)madvise((void *)(uintptr_t)(r->buf + r->dropped), end - r->dropped,
-                      MADV_DONTNEED);
+        /* A fault may have mapped a whole folio again, also behind the
+         * last drop (map_off_huge_boundary). */
+        size_t from = r->dropped > TL__MAP_FOLIO_MAX ? r->dropped - TL__MAP_FOLIO_MAX : 0;
+        (void)madvise((void *)(uintptr_t)(r->buf + from), end - from, MADV_DONTNEED);
         r->dropped = end;
     }
     r->release_at = r->dropped + TL__MAP_WINDOW;

@@ -119,6 +119,68 @@ static void mapped_reader_matches_libpcap_past_the_drop_behind_window(void **sta
     free(b.p);
 }
 
+/* Resident bytes of the mapping that holds addr (/proc/self/smaps), or -1. */
+static long mapped_rss_of(const void *addr)
+{
+    FILE *fp = fopen("/proc/self/smaps", "r");
+    if (!fp)
+        return -1;
+    char line[512];
+    bool in = false;
+    long rss = -1;
+    while (fgets(line, sizeof line, fp)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+        } else if (in && strncmp(line, "Rss:", 4) == 0) {
+            rss = strtol(line + 4, NULL, 10) * 1024;
+            break;
+        }
+    }
+    fclose(fp);
+    return rss;
+}
+
+/* Memory stays flat in the file's size: of a capture 16 times the page
+ * cache's largest folio, the reader keeps mapped at most the drop-behind
+ * window and one folio, which the kernel may map whole on one fault
+ * (map_off_huge_boundary in source_offline.c). */
+static void mapped_reader_keeps_a_window_mapped(void **state)
+{
+    (void)state;
+    bytes b = {0};
+    unsigned count = (unsigned)(16 * TL__MAP_FOLIO_MAX / 866);
+    varied_capture(&b, MAGIC_US, count, 5);
+    char path[128];
+    tmp_name(path, sizeof(path), "flat.pcap");
+    write_bytes(path, &b);
+    assert_int_equal(compare_with_libpcap(path), count);   /* now in the page cache */
+
+    tl_source *src = NULL;
+    char err[TL_ERRBUF_SIZE] = "";
+    const char *paths[] = {path};
+    assert_int_equal(tl_source_open_files(&src, paths, 1, err), 0);
+    long most = 0;
+    unsigned n = 0;
+    tl_frame f;
+    while (tl_source_next(src, &f, err) == 1) {
+        if (++n % 64 == 0) {
+            long rss = mapped_rss_of(f.data);
+            assert_true(rss >= 0);
+            if (rss > most)
+                most = rss;
+        }
+    }
+    assert_int_equal(n, count);
+    print_message("# most of the capture mapped at once: %ld KiB of %zu KiB\n", most / 1024,
+                  b.len / 1024);
+    assert_true(most > 0);
+    assert_true(most <= (long)(TL__MAP_WINDOW + TL__MAP_FOLIO_MAX));
+    tl_source_free(src);
+    unlink(path);
+    free(b.p);
+}
+
 /* Three 54-byte records at offsets 24, 94, 164. */
 static void three(bytes *b)
 {
@@ -439,7 +501,10 @@ static unsigned batches_over_file_match_single_calls(const char *path)
 static void batches_give_the_frames_of_single_calls(void **state)
 {
     (void)state;
+    /* past the window, and enough records for batches of every size */
     unsigned count = (unsigned)(TL__MAP_WINDOW * 5 / 2 / 866);
+    if (count < 3000)
+        count = 3000;
     for (int be = 0; be <= 1; be++) {
         bytes b = {.be = be};
         varied_capture(&b, be ? MAGIC_NS : MAGIC_US, count, 7u + (uint64_t)be);
@@ -458,6 +523,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mapped_reader_matches_libpcap_in_every_field),
         cmocka_unit_test(mapped_reader_matches_libpcap_past_the_drop_behind_window),
+        cmocka_unit_test(mapped_reader_keeps_a_window_mapped),
         cmocka_unit_test(mapped_truncated_last_record_gives_frames_then_etrunc),
         cmocka_unit_test(mapped_absurd_caplen_is_an_error_not_a_read),
         cmocka_unit_test(mapped_empty_and_short_files_are_format_errors),
