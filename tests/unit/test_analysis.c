@@ -134,6 +134,53 @@ static void out_of_order_within_rtt(void **st)
     assert_int_equal(count(&o, TL_EV_RETRANSMISSION), 1);
 }
 
+/* The handshake RTT shares its field with the last SYN's time
+ * (analysis.h): a SYN seen again after the handshake, or the roles
+ * swapped, must leave the 20 ms iRTT as the out-of-order threshold (the
+ * 3 ms default would make the late segment a retransmission). */
+/* Segment 2 overtakes segment 1 at t_ms, segment 1 comes `late_ms`
+ * after it: out of order within the iRTT, else a retransmission. */
+static tl_track_out overtaken(tl_analysis *a, int dir, double t_ms, double late_ms)
+{
+    seg(a, dir, CISN + 101, SISN + 1, TL_TH_ACK, 1000, 100, t_ms);
+    return seg(a, dir, CISN + 1, SISN + 1, TL_TH_ACK, 1000, 100, t_ms + late_ms);
+}
+
+/* The handshake RTT shares its field with the last SYN's time
+ * (analysis.h): after a SYN seen again, or with the roles swapped, the
+ * out-of-order threshold is still the 20 ms iRTT: 15 ms late is out of
+ * order (not the 3 ms default), 25 ms late a retransmission. */
+static void rtt_outlives_a_later_syn_and_a_swap(void **st)
+{
+    (void)st;
+    tl_analysis a;
+    for (int swapped = 0; swapped <= 1; swapped++) {
+        for (int late = 15; late <= 25; late += 10) {
+            open_conn(&a, CISN, SISN);
+            int client = C;
+            if (swapped) {
+                tl_analysis_swap(&a);
+                client = S;
+            } else {
+                seg(&a, C, CISN, 0, TL_TH_SYN, 64000, 0, 100);   /* the SYN again */
+            }
+            tl_track_out o = overtaken(&a, client, 130, late);
+            assert_int_equal(count(&o, TL_EV_OUT_OF_ORDER), late < 20);
+            assert_int_equal(count(&o, TL_EV_RETRANSMISSION), late > 20);
+        }
+    }
+
+    /* an ACK at the SYN's own time gives no RTT and keeps the SYN's time,
+     * so the next segment sets it (30 ms; lost, the 3 ms default would
+     * make 5 ms late a retransmission) */
+    tl_analysis_init(&a);
+    seg(&a, C, CISN, 0, TL_TH_SYN, 64000, 0, 0);
+    seg(&a, S, SISN, CISN + 1, TL_TH_SYN | TL_TH_ACK, 64000, 0, 0);
+    seg(&a, C, CISN + 1, SISN + 1, TL_TH_ACK, 1000, 0, 0);
+    tl_track_out o = overtaken(&a, C, 30, 5);
+    assert_int_equal(count(&o, TL_EV_OUT_OF_ORDER), 1);
+}
+
 static void previous_segment_not_captured_on_gap(void **st)
 {
     (void)st;
@@ -445,6 +492,7 @@ int main(void)
         cmocka_unit_test(retransmission_when_seq_below_next_expected),
         cmocka_unit_test(spurious_retransmission_of_acked_data),
         cmocka_unit_test(out_of_order_within_rtt),
+        cmocka_unit_test(rtt_outlives_a_later_syn_and_a_swap),
         cmocka_unit_test(previous_segment_not_captured_on_gap),
         cmocka_unit_test(dup_ack_counts),
         cmocka_unit_test(fast_retransmission_after_two_dup_acks),
