@@ -134,10 +134,6 @@ static void out_of_order_within_rtt(void **st)
     assert_int_equal(count(&o, TL_EV_RETRANSMISSION), 1);
 }
 
-/* The handshake RTT shares its field with the last SYN's time
- * (analysis.h): a SYN seen again after the handshake, or the roles
- * swapped, must leave the 20 ms iRTT as the out-of-order threshold (the
- * 3 ms default would make the late segment a retransmission). */
 /* Segment 2 overtakes segment 1 at t_ms, segment 1 comes `late_ms`
  * after it: out of order within the iRTT, else a retransmission. */
 static tl_track_out overtaken(tl_analysis *a, int dir, double t_ms, double late_ms)
