@@ -72,7 +72,7 @@ int tl_cmd_watch(int argc, char **argv)
     }
     /* Output files (--html) are opened with the capture, before root goes. */
     o.out.ts_digits = tl_source_ts_digits(src);
-    tl_cli_setup_stdout(&o);
+    tl_cli_setup_stdout(&o, false);
     if ((rc = tl_cli_make_sink(&o, stdout, &sink, errbuf)) < 0 ||
         (rc = tl_tracker_new(&tr, &o.track, &sink, errbuf)) < 0) {
         fprintf(stderr, "tcplens: %s\n", errbuf);

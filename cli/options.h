@@ -33,7 +33,9 @@ int tl_cli_parse(int argc, char **argv, bool live, tl_cli_opts *o);
 /* Builds the sink the options ask for, writing to fp. */
 int tl_cli_make_sink(tl_cli_opts *o, FILE *fp, tl_sink *sink, char *errbuf);
 
-/* Full-buffer fp unless it is a terminal or --line-buffered. */
-void tl_cli_setup_stdout(const tl_cli_opts *o);
+/* stdout line by line on a terminal or with --line-buffered; otherwise
+ * in blocks, 256 KiB ones when `bulk` (reading a file: nobody waits for
+ * a line), stdio's own size when not (watch piped into another tool). */
+void tl_cli_setup_stdout(const tl_cli_opts *o, bool bulk);
 
 #endif

@@ -114,6 +114,23 @@ check "--conns --json: conn and stats records only" \
 check "-q --json: events, conn and stats records, no packets or states" \
     "grep -q event '$work/qj.types' && ! grep -q 'packet\|state' '$work/qj.types'"
 
+# Output to a file or pipe goes out in large writes (glibc ignored the size
+# given with a NULL buffer and wrote 4 KiB at a time); --line-buffered
+# writes each line as it is done.
+if command -v strace >/dev/null 2>&1; then
+    strace -o "$work/w.trace" -e trace=write "$T" read "$N" "$N" "$N" --json >"$work/w.json"
+    big=$(awk -F'= ' '/^write\(1,/ { if ($NF + 0 > m) m = $NF + 0 } END { print m + 0 }' "$work/w.trace")
+    check "--json to a file: one write holds more than 4 KiB ($big bytes, output $(wc -c <"$work/w.json"))" \
+        "[ \$(wc -c <'$work/w.json') -gt 8192 ] && [ $big -gt 8192 ]"
+    strace -o "$work/l.trace" -s 65536 -e trace=write "$T" read "$N" --line-buffered >"$work/l.txt"
+    nw=$(grep -c '^write(1,' "$work/l.trace")
+    unended=$(grep '^write(1,' "$work/l.trace" | grep -cv '\\n", [0-9]*) *= ')
+    check "--line-buffered: writes as records end ($nw writes, $unended not ending a line)" \
+        "[ $nw -ge \$((\$(wc -l <'$work/l.txt') * 3 / 4)) ] && [ $unended = 0 ]"
+else
+    echo "note: no strace, write sizes not checked"
+fi
+
 # --seed: the same uids on every run; another seed, other uids.
 uids() { "$T" read "$N" --conns --json "$@" | grep -o '"uid":"[^"]*"' | tr '\n' ' '; }
 u1=$(uids --seed 7); u2=$(uids --seed 7); u3=$(uids --seed 8)
