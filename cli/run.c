@@ -45,7 +45,7 @@ void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t
 {
     char errbuf[TL_ERRBUF_SIZE];
     tl_frame fs[BATCH];
-    tl_packet pkt;
+    tl_decoded ds[BATCH];
     int in_a_row = 0;
     /* With a stop flag, one frame per call: it is checked before each. */
     uint64_t batch = stop ? 1 : BATCH;
@@ -66,10 +66,9 @@ void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t
         res->frames += (uint64_t)rc;
         if (dumper) /* the same file as frame by frame; one test per call */
             for (int i = 0; i < rc; i++) tl_dumper_write(dumper, &fs[i]);
-        for (tl_frame *f = fs; f < fs + rc; f++) {
-            tl_decode_reason reason;
-            tl_decode_result dr = tl_decode(f->linktype, f->data, f->caplen, verify_cksum, &pkt, &reason);
-            tl_tracker_feed(tr, f, dr, reason, &pkt);
-        }
+        for (int i = 0; i < rc; i++)
+            ds[i].res = tl_decode(fs[i].linktype, fs[i].data, fs[i].caplen, verify_cksum, &ds[i].pkt,
+                                  &ds[i].reason);
+        tl_tracker_feed_many(tr, fs, ds, rc);
     }
 }

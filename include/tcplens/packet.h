@@ -124,6 +124,14 @@ typedef struct tl_packet {
 tl_decode_result tl_decode(int linktype, const uint8_t *data, uint32_t caplen,
                            bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason);
 
+/* A frame as decoded: what tl_decode() returned and wrote, kept together
+ * so a batch of frames can be decoded before the tracker takes them. */
+typedef struct tl_decoded {
+    tl_packet pkt;
+    tl_decode_result res;
+    tl_decode_reason reason;
+} tl_decoded;
+
 /* Parse TCP options from [opts, opts+len). Returns false when malformed
  * (length < 2 or running past the end); what was parsed before is kept. */
 bool tl_decode_tcp_options(const uint8_t *opts, uint32_t len, tl_tcp_options *out);

@@ -35,6 +35,10 @@ TL_MUST_USE int tl_tracker_new(tl_tracker **out, const tl_tracker_config *cfg,
 void tl_tracker_feed(tl_tracker *tr, const tl_frame *frame, tl_decode_result res,
                      tl_decode_reason reason, const tl_packet *pkt);
 
+/* Frames fs[0..n) with their decodings, in order: the same as n calls of
+ * tl_tracker_feed(), at less cost per frame. */
+void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *ds, int n);
+
 /* Time passes without packets (live capture): summarise connections idle
  * past the timeout or closed long enough, as a packet at `now` would. */
 void tl_tracker_tick(tl_tracker *tr, tl_time now);

@@ -593,7 +593,16 @@ static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p, i
     return s;
 }
 
-static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason, const tl_packet *p)
+/* What a tracker does with every frame, fixed for its life: read once per
+ * batch (tl_tracker_feed_many), not for each frame from memory the calls
+ * in between might have changed. */
+typedef struct feed_mode {
+    bool want_view;   /* the sink takes packet views */
+    bool verify;      /* --checksums=verify */
+} feed_mode;
+
+static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_reason reason,
+                     const tl_packet *p)
 {
     int dir;
     bool reused = false;
@@ -623,7 +632,7 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     }
     int role = dir ^ c->client_dir;
     tl_role from = role_of(role);
-    bool want_view = tr->sink.ops->packet != NULL;
+    bool want_view = m.want_view;
     states_before before = {0, 0};
     if (want_view) before = (states_before){c->fsm.ep[0].state, c->fsm.ep[1].state};
     c->last_ns = tl__time_off(c->first_ts, f->ts);
@@ -633,7 +642,7 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
     tl_track_out_reset(&o);
     if (reused) tl_track_out_event(&o, TL_EV_PORT_REUSED, from, NAN);
 
-    bool skipped = tr->cfg.verify_checksums && p->cksum_status == TL_CKSUM_BAD;
+    bool skipped = m.verify && p->cksum_status == TL_CKSUM_BAD;
     if (skipped) {
         tl_zeek_bad_checksum(&c->zk, role == 0);
         tr->stats.bad_checksum++;
@@ -658,8 +667,11 @@ static void feed_tcp(tl_tracker *tr, const tl_frame *f, tl_decode_reason reason,
 }
 
 
-void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
-                     tl_decode_reason reason, const tl_packet *pkt)
+/* Inlined into the batch loop only: the frame's prologue and the
+ * registers it saves are paid once per batch, not per frame. */
+static TL__ALWAYS_INLINE void feed_one(tl_tracker *tr, feed_mode m, const tl_frame *f,
+                                       tl_decode_result res, tl_decode_reason reason,
+                                       const tl_packet *pkt)
 {
     tr->stats.packets++;
 
@@ -673,7 +685,7 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
 
     if (res == TL_DECODE_OK) {
         tr->stats.tcp++;
-        feed_tcp(tr, f, reason, pkt);
+        feed_tcp(tr, m, f, reason, pkt);
         return;
     }
     switch (res) {
@@ -694,6 +706,20 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
         view_init(&v, f, res, reason, pkt);
         tr->sink.ops->packet(tr->sink.ctx, &v);
     }
+}
+
+void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *ds, int n)
+{
+    feed_mode m = {tr->sink.ops->packet != NULL, tr->cfg.verify_checksums};
+    for (int i = 0; i < n; i++) feed_one(tr, m, &fs[i], ds[i].res, ds[i].reason, &ds[i].pkt);
+}
+
+/* The same work, and one copy of it in the program. */
+void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
+                     tl_decode_reason reason, const tl_packet *pkt)
+{
+    tl_decoded d = {.pkt = *pkt, .res = res, .reason = reason};
+    tl_tracker_feed_many(tr, f, &d, 1);
 }
 
 void tl_tracker_tick(tl_tracker *tr, tl_time now)

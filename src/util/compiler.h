@@ -10,4 +10,12 @@
 #define TL__NOINLINE
 #endif
 
+/* One body for a loop and its single-call wrapper; the compiler's own
+ * choice moved parts of it out of line (measured where used). */
+#if defined(__GNUC__)
+#define TL__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TL__ALWAYS_INLINE inline
+#endif
+
 #endif

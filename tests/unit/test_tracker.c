@@ -102,6 +102,30 @@ static void start(uint32_t max_conns, double idle, bool verify)
     start_sink(&rec_ops, max_conns, idle, verify);
 }
 
+/* With batch > 0, frames wait in a queue and go to the tracker batch at a
+ * time through tl_tracker_feed_many(), as the pipeline feeds them. */
+static int batch;
+static int queued;
+static tl_frame queue_f[8];
+static tl_decoded queue_d[8];
+
+static void flush_queue(void)
+{
+    if (queued) tl_tracker_feed_many(tr, queue_f, queue_d, queued);
+    queued = 0;
+}
+
+static void feed(const tl_frame *f, tl_decode_result res, tl_decode_reason why, const tl_packet *p)
+{
+    if (!batch) {
+        tl_tracker_feed(tr, f, res, why, p);
+        return;
+    }
+    queue_f[queued] = *f;
+    queue_d[queued] = (tl_decoded){.pkt = *p, .res = res, .reason = why};
+    if (++queued == batch) flush_queue();
+}
+
 static tl_frame frame_at(double t)
 {
     return (tl_frame){NULL, 54, 54, {(int64_t)t, (uint32_t)((t - (int64_t)t) * 1e9)}, 1,
@@ -114,7 +138,7 @@ static void other(double t, tl_decode_result res)
     tl_packet p;
     memset(&p, 0, sizeof p);
     tl_frame f = frame_at(t);
-    tl_tracker_feed(tr, &f, res, res == TL_DECODE_MALFORMED ? TL_REASON_IPV4_IHL : TL_REASON_NONE, &p);
+    feed(&f, res, res == TL_DECODE_MALFORMED ? TL_REASON_IPV4_IHL : TL_REASON_NONE, &p);
 }
 
 /* Host cport <-> server 10.0.0.2:80; client_sends picks the direction. */
@@ -140,7 +164,7 @@ static void seg(double t, uint16_t cport, bool client_sends, uint8_t flags, uint
     p.ip_len = 40 + len;
     p.cksum_status = ck;
     tl_frame f = frame_at(t);
-    tl_tracker_feed(tr, &f, TL_DECODE_OK, TL_REASON_NONE, &p);
+    feed(&f, TL_DECODE_OK, TL_REASON_NONE, &p);
 }
 
 enum { S = TL_TH_SYN, A = TL_TH_ACK, F = TL_TH_FIN, R_ = TL_TH_RST, P = TL_TH_PSH };
@@ -157,6 +181,7 @@ static void handshake_and_close(double t, uint16_t port, uint32_t isn)
 
 static void finish(void)
 {
+    flush_queue();
     tl_tracker_finish(tr, NULL);
     tl_tracker_free(tr);
     tr = NULL;
@@ -524,6 +549,50 @@ static void sweep_runs_by_the_exact_time_when_nsec_exceeds_a_second(void **state
     finish();
 }
 
+/* Batches of any size give the sink what frame by frame feeding gives, in
+ * the same order: views, events and records, across new connections, a
+ * reused 4-tuple, frames that are not TCP and a sweep inside a batch. */
+static void batches_give_what_single_frames_give(void **state)
+{
+    (void)state;
+    static recorder single;
+    for (int b = 0; b <= 8; b++) {
+        batch = b;
+        start(0, 0, false);
+        handshake_and_close(1.0, 1001, 100);
+        other(1.2, TL_DECODE_NOT_TCP);
+        seg(1.5, 1002, true, A | P, 50000, 70000, 10, 0);
+        seg(1.6, 1002, true, A | P, 50000, 70000, 10, 0);   /* a retransmission */
+        handshake_and_close(2.0, 1001, 900);                  /* the 4-tuple again */
+        other(2.1, TL_DECODE_MALFORMED);
+        seg(9.0, 1003, true, S, 7, 0, 0, 0);                  /* a sweep is due */
+        handshake_and_close(9.5, 1004, 300);
+        finish();
+        batch = 0;
+        if (b == 0) {
+            single = R;
+            assert_int_equal(single.nrecs, 5);
+            continue;
+        }
+        assert_int_equal(R.calls, single.calls);
+        assert_int_equal(R.nviews, single.nviews);
+        for (int i = 0; i < R.nviews; i++) {
+            assert_int_equal(R.views[i].conn, single.views[i].conn);
+            assert_int_equal(R.views[i].client_state, single.views[i].client_state);
+            assert_int_equal(R.views[i].server_state, single.views[i].server_state);
+        }
+        assert_int_equal(R.nevents, single.nevents);
+        assert_memory_equal(R.events, single.events, sizeof R.events);
+        assert_memory_equal(R.event_conn, single.event_conn, sizeof R.event_conn);
+        assert_int_equal(R.nrecs, single.nrecs);
+        for (int i = 0; i < R.nrecs; i++) {
+            assert_int_equal(R.recs[i].conn, single.recs[i].conn);
+            assert_same_record(&R.recs[i], &single.recs[i]);
+        }
+        assert_memory_equal(&R.stats, &single.stats, sizeof R.stats);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +613,7 @@ int main(void)
         cmocka_unit_test(connections_keep_their_state_as_the_pool_grows),
         cmocka_unit_test(packet_op_keeps_relative_numbers_even_without_analysis),
         cmocka_unit_test(sweep_runs_by_the_exact_time_when_nsec_exceeds_a_second),
+        cmocka_unit_test(batches_give_what_single_frames_give),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
