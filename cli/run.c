@@ -66,9 +66,7 @@ void tl_run_pipeline(tl_source *src, tl_tracker *tr, bool verify_cksum, uint64_t
         res->frames += (uint64_t)rc;
         if (dumper) /* the same file as frame by frame; one test per call */
             for (int i = 0; i < rc; i++) tl_dumper_write(dumper, &fs[i]);
-        for (int i = 0; i < rc; i++)
-            ds[i].res = tl_decode(fs[i].linktype, fs[i].data, fs[i].caplen, verify_cksum, &ds[i].pkt,
-                                  &ds[i].reason);
+        tl_decode_frames(fs, rc, verify_cksum, ds);
         tl_tracker_feed_many(tr, fs, ds, rc);
     }
 }

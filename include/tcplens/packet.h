@@ -11,6 +11,7 @@
 #ifndef TCPLENS_PACKET_H
 #define TCPLENS_PACKET_H
 
+#include "tcplens/source.h"
 #include "tcplens/tcplens.h"
 
 /* TCP flag bits as in the header (byte 13) plus NS... we keep the 8 bits. */
@@ -131,6 +132,10 @@ typedef struct tl_decoded {
     tl_decode_result res;
     tl_decode_reason reason;
 } tl_decoded;
+
+/* Decodes fs[0..n) into out[0..n), as tl_decode() each: the pipeline's
+ * loop, one call per batch. */
+void tl_decode_frames(const tl_frame *fs, int n, bool verify_cksum, tl_decoded *out);
 
 /* Parse TCP options from [opts, opts+len). Returns false when malformed
  * (length < 2 or running past the end); what was parsed before is kept. */

@@ -121,7 +121,7 @@ static TL__NOINLINE tl_decode_result plain_options(int linktype, const uint8_t *
  * 156 once the SYNs' (4%) options were parsed here too, about 490 -> 360
  * each; 154 -> 141 with the walk and the options parser tail calls and
  * fields written as found. data is not NULL. */
-static inline tl_decode_result decode_plain(int linktype, const uint8_t *data, uint32_t caplen,
+static TL__ALWAYS_INLINE tl_decode_result decode_plain(int linktype, const uint8_t *data, uint32_t caplen,
                                             tl_packet *pkt, tl_decode_reason *reason)
 {
 #define WALK() decode_walk(linktype, data, caplen, false, pkt, reason)
@@ -199,11 +199,25 @@ static inline tl_decode_result decode_plain(int linktype, const uint8_t *data, u
     return TL_DECODE_OK;
 }
 
-tl_decode_result tl_decode(int linktype, const uint8_t *data, uint32_t caplen,
-                           bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason)
+static TL__ALWAYS_INLINE tl_decode_result decode_one(int linktype, const uint8_t *data,
+                                                     uint32_t caplen, bool verify_cksum,
+                                                     tl_packet *pkt, tl_decode_reason *reason)
 {
     /* Checksums are verified by the walk only. */
     if (verify_cksum || data == NULL)
         return decode_walk(linktype, data, caplen, verify_cksum, pkt, reason);
     return decode_plain(linktype, data, caplen, pkt, reason);
+}
+
+tl_decode_result tl_decode(int linktype, const uint8_t *data, uint32_t caplen,
+                           bool verify_cksum, tl_packet *pkt, tl_decode_reason *reason)
+{
+    return decode_one(linktype, data, caplen, verify_cksum, pkt, reason);
+}
+
+void tl_decode_frames(const tl_frame *fs, int n, bool verify_cksum, tl_decoded *out)
+{
+    for (int i = 0; i < n; i++)
+        out[i].res = decode_one(fs[i].linktype, fs[i].data, fs[i].caplen, verify_cksum,
+                                &out[i].pkt, &out[i].reason);
 }

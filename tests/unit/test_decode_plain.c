@@ -1,9 +1,10 @@
 /* test_decode_plain.c -- tl_decode's one-pass path for the common layout
  * (decode.c decode_plain) against the layer by layer walk
  * (tl__decode_layers): for every frame, the same result, reason and
- * packet, byte for byte. Frames are the common layouts at every caplen,
- * with every byte of the link, IP and TCP headers mutated in turn, so each
- * condition that must send a frame to the walk is met at least once. */
+ * packet, byte for byte, also through the batch call tl_decode_frames.
+ * Frames are the common layouts at every caplen, with every byte of the
+ * link, IP and TCP headers mutated in turn, so each condition that must
+ * send a frame to the walk is met at least once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,16 @@ static void same_as_walk(int linktype, const uint8_t *data, uint32_t caplen)
     assert_int_equal(res_f, res_w);
     assert_int_equal(rf, rw);
     assert_memory_equal(&fast, &walk, sizeof fast);
+    /* the pipeline's batch call, a frame between two others */
+    tl_frame fs[3] = {{.data = data, .caplen = caplen, .linktype = linktype},
+                      {.data = data, .caplen = caplen, .linktype = linktype},
+                      {.data = data, .caplen = caplen, .linktype = linktype}};
+    tl_decoded ds[3];
+    memset(ds, 0xa5, sizeof ds);
+    tl_decode_frames(fs, 3, false, ds);
+    assert_int_equal(ds[1].res, res_w);
+    assert_int_equal(ds[1].reason, rw);
+    assert_memory_equal(&ds[1].pkt, &walk, sizeof walk);
     compared++;
 }
 
@@ -236,6 +247,45 @@ static void reused_packet_is_cleared_between_paths(void **state)
     assert_memory_equal(&p, &ref, sizeof p);
 }
 
+/* A batch of different frames, checksums verified or not: each decoded as
+ * tl_decode() alone decodes it. */
+static void batch_decodes_each_frame_as_alone(void **state)
+{
+    (void)state;
+    tb ts = {.n = 0}, udp = {.n = 0}, v4 = {.n = 0};
+    tb_eth(&ts, 0x86dd);
+    tb_ipv6(&ts, TB_V6_SRC, TB_V6_DST, 6, 20 + sizeof TS_OPTS);
+    tcp_with(&ts, TS_OPTS, sizeof TS_OPTS, 0);
+    tb_eth(&udp, 0x0800);
+    tb_ipv4(&udp, TB_V4_SRC, TB_V4_DST, 17, 8, NULL, 0);
+    for (int i = 0; i < 8; i++) tb_u8(&udp, 0);
+    tb_eth(&v4, 0x0800);
+    tb_ipv4(&v4, TB_V4_SRC, TB_V4_DST, 6, 20 + 5, NULL, 0);
+    tcp_with(&v4, NULL, 0, 5);
+    const tb *frames[] = {&ts, &udp, &v4, &ts};
+    tl_frame fs[5];
+    for (int i = 0; i < 4; i++)
+        fs[i] = (tl_frame){.data = frames[i]->b, .caplen = (uint32_t)frames[i]->n, .linktype = 1};
+    fs[4] = (tl_frame){.data = v4.b, .caplen = 30, .linktype = 1};   /* cut in the IP header */
+    for (int verify = 0; verify < 2; verify++) {
+        tl_decoded ds[5];
+        memset(ds, 0xa5, sizeof ds);
+        tl_decode_frames(fs, 5, verify, ds);
+        for (int i = 0; i < 5; i++) {
+            tl_packet p;
+            tl_decode_reason r;
+            memset(&p, 0x5a, sizeof p);
+            assert_int_equal(ds[i].res, tl_decode(1, fs[i].data, fs[i].caplen, verify, &p, &r));
+            assert_int_equal(ds[i].reason, r);
+            assert_memory_equal(&ds[i].pkt, &p, sizeof p);
+        }
+        assert_int_equal(ds[1].res, TL_DECODE_NOT_TCP);
+        assert_int_equal(ds[2].pkt.payload_len, 5);
+        assert_int_equal(ds[2].pkt.cksum_status != TL_CKSUM_UNCHECKED, verify);   /* checked when asked */
+        assert_int_equal(ds[4].res, TL_DECODE_TRUNCATED);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +294,7 @@ int main(void)
         cmocka_unit_test(other_layouts_match_the_walk),
         cmocka_unit_test(option_layouts_match_the_walk),
         cmocka_unit_test(reused_packet_is_cleared_between_paths),
+        cmocka_unit_test(batch_decodes_each_frame_as_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
