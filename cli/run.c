@@ -27,7 +27,7 @@ static void on_idle(void *ud, tl_time now)
 
 /* Frames asked of the source per call: a mapped pcap file hands out that
  * many at once. */
-#define BATCH 64
+#define BATCH TL_TRACKER_BATCH
 
 /* An error instead of a frame: say so and record it. True for a warning. */
 static bool report_error(tl_source *src, tl_tracker *tr, int rc, const char *errbuf)

@@ -36,7 +36,10 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *frame, tl_decode_result res
                      tl_decode_reason reason, const tl_packet *pkt);
 
 /* Frames fs[0..n) with their decodings, in order: the same as n calls of
- * tl_tracker_feed(), at less cost per frame. */
+ * tl_tracker_feed(), at less cost per frame. The connections of up to
+ * TL_TRACKER_BATCH frames are looked up ahead at once, so their cache
+ * misses overlap: a source's batch should be about that size. */
+#define TL_TRACKER_BATCH 64
 void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *ds, int n);
 
 /* Time passes without packets (live capture): summarise connections idle

@@ -536,23 +536,6 @@ static uint32_t conn_next(tl_tracker *tr, uint32_t s, int dir, const tl_frame *f
     return s;
 }
 
-/* The table's slot of q's connection, or TL_NIL; *h its hash. Inlined
- * once per family (conn_of), so each copy knows q's family and the IPv4
- * one compares the stored key against registers. */
-static inline uint32_t table_find(const tl_tracker *tr, const tl_conn_probe *q, uint64_t *h)
-{
-    *h = tl_conn_probe_hash(q, tr->cfg.hash_seed);
-    return tl_table_find_probe(&tr->table, q, *h, tr->conns, sizeof *tr->conns);
-}
-
-static inline uint32_t table_find_v6(const tl_tracker *tr, const tl_packet *p, uint64_t *h, int *dir)
-{
-    tl_conn_probe q;
-    tl__conn_probe_v6(&q, p);
-    *dir = q.dir;
-    return table_find(tr, &q, h);
-}
-
 /* A new connection for p, whose hash is h. Out of line: only here is the
  * key written, and inlined its work would share registers with the
  * lookup's (measured). */
@@ -568,21 +551,14 @@ TL__NOINLINE static uint32_t conn_first(tl_tracker *tr, const tl_frame *f,
 
 /* The slot of p's connection (TL_NIL: out of memory) and p's direction
  * bit; *reused when a SYN started a new connection on the 4-tuple. */
-static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p, int *dir,
-                        bool *reused)
+static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p,
+                        const tl_conn_probe *q, uint64_t h, int *dir, bool *reused)
 {
     uint32_t s = last_flow_find(&tr->last, p, dir);
     bool hit = s != TL_NIL;
     if (!hit) {
-        uint64_t h;
-        if (p->src.family == 4) {
-            tl_conn_probe q;
-            tl__conn_probe_v4(&q, p);
-            *dir = q.dir;
-            s = table_find(tr, &q, &h);
-        } else {
-            s = table_find_v6(tr, p, &h, dir);
-        }
+        *dir = q->dir;
+        s = tl_table_find_probe(&tr->table, q, h, tr->conns, sizeof *tr->conns);
         if (s == TL_NIL) return conn_first(tr, f, p, h, *dir);
     }
     if (starts_new_conn(tr, s, *dir, f, p, reused)) {
@@ -602,11 +578,11 @@ typedef struct feed_mode {
 } feed_mode;
 
 static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_reason reason,
-                     const tl_packet *p)
+                     const tl_packet *p, const tl_conn_probe *q, uint64_t hash)
 {
     int dir;
     bool reused = false;
-    uint32_t s = conn_of(tr, f, p, &dir, &reused);
+    uint32_t s = conn_of(tr, f, p, q, hash, &dir, &reused);
     if (s == TL_NIL) {
         tl_tracker_error(tr, f->file, f->offset, f->n, "tracker: out of memory for a new connection");
         if (tr->sink.ops->packet) {
@@ -671,7 +647,8 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
  * registers it saves are paid once per batch, not per frame. */
 static TL__ALWAYS_INLINE void feed_one(tl_tracker *tr, feed_mode m, const tl_frame *f,
                                        tl_decode_result res, tl_decode_reason reason,
-                                       const tl_packet *pkt)
+                                       const tl_packet *pkt, const tl_conn_probe *q,
+                                       uint64_t hash)
 {
     tr->stats.packets++;
 
@@ -685,7 +662,7 @@ static TL__ALWAYS_INLINE void feed_one(tl_tracker *tr, feed_mode m, const tl_fra
 
     if (res == TL_DECODE_OK) {
         tr->stats.tcp++;
-        feed_tcp(tr, m, f, reason, pkt);
+        feed_tcp(tr, m, f, reason, pkt, q, hash);
         return;
     }
     switch (res) {
@@ -708,10 +685,55 @@ static TL__ALWAYS_INLINE void feed_one(tl_tracker *tr, feed_mode m, const tl_fra
     }
 }
 
+/* The cache lines a segment's lookup reads, asked for ahead: in a first
+ * pass over a batch the table entry of each segment's key, then, those
+ * having arrived, the connection the entry names when its tag is the
+ * key's (nearly always the first entry probed). Only hints: the lookup
+ * itself decides. Without them each lookup waited for its entry, then for
+ * the connection, one after the other; at 20 k connections nearly every
+ * packet missed the caches twice. Measured on h10m --conns: 10 % more
+ * instructions, 8 % less user time (min of 9 runs; median 14 %). */
+static inline void prefetch_entry(const tl_tracker *tr, uint64_t h)
+{
+    __builtin_prefetch(&tr->table.e[(uint32_t)h & tr->table.mask]);
+}
+
+static inline void prefetch_conn(const tl_tracker *tr, uint64_t h)
+{
+    tl_table_entry en = tr->table.e[(uint32_t)h & tr->table.mask];
+    if (en.slot && en.tag == (uint32_t)h) {
+        const char *c = (const char *)&tr->conns[en.slot - 1];
+        __builtin_prefetch(c);
+        __builtin_prefetch(c + TL_CONN_ZEEK_LINE * TL_CONN_LINE);
+        __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 1) * TL_CONN_LINE);
+        __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 2) * TL_CONN_LINE);
+        __builtin_prefetch(c + TL_CONN_FSM_LINE * TL_CONN_LINE);
+    }
+}
+
 void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *ds, int n)
 {
     feed_mode m = {tr->sink.ops->packet != NULL, tr->cfg.verify_checksums};
-    for (int i = 0; i < n; i++) feed_one(tr, m, &fs[i], ds[i].res, ds[i].reason, &ds[i].pkt);
+    tl_conn_probe q[TL_TRACKER_BATCH];
+    uint64_t hash[TL_TRACKER_BATCH];
+    for (int at = 0; at < n; at += TL_TRACKER_BATCH) {
+        int k = n - at < TL_TRACKER_BATCH ? n - at : TL_TRACKER_BATCH;
+        const tl_decoded *d = ds + at;
+        for (int i = 0; i < k; i++) {
+            hash[i] = 0;   /* read only for segments; not left indeterminate */
+            if (d[i].res != TL_DECODE_OK) continue;
+            if (d[i].pkt.src.family == 4)
+                tl__conn_probe_v4(&q[i], &d[i].pkt);
+            else
+                tl__conn_probe_v6(&q[i], &d[i].pkt);
+            hash[i] = tl_conn_probe_hash(&q[i], tr->cfg.hash_seed);
+            prefetch_entry(tr, hash[i]);
+        }
+        for (int i = 0; i < k; i++)
+            if (d[i].res == TL_DECODE_OK) prefetch_conn(tr, hash[i]);
+        for (int i = 0; i < k; i++)
+            feed_one(tr, m, &fs[at + i], d[i].res, d[i].reason, &d[i].pkt, &q[i], hash[i]);
+    }
 }
 
 /* The same work, and one copy of it in the program. */
