@@ -593,19 +593,8 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
         return;
     }
     tl_conn *c = &tr->conns[s];
-    /* Ask for every sub-module's lines at once, so their cache misses
-     * overlap instead of coming one after another (measured). Line 0, the
-     * key's, the lookup has read; conn.h asserts that these lines and it
-     * hold every per-segment field. */
-#define PF(line) __builtin_prefetch((const char *)c + (line) * TL_CONN_LINE)
-    PF(TL_CONN_ZEEK_LINE); PF(TL_CONN_ZEEK_LINE + 1); PF(TL_CONN_ZEEK_LINE + 2); PF(TL_CONN_FSM_LINE);
-#undef PF
+    /* The sub-modules' lines were asked for ahead (prefetch_conn). */
     tl_analysis *an = tr->an ? &tr->an[s] : NULL;   /* set when tr->analysis */
-    if (an) {   /* 88 bytes: two lines, a quarter of them three */
-        __builtin_prefetch(an);
-        __builtin_prefetch((const char *)an + sizeof *an / 2);
-        __builtin_prefetch((const char *)an + sizeof *an - 1);
-    }
     int role = dir ^ c->client_dir;
     tl_role from = role_of(role);
     bool want_view = m.want_view;
@@ -708,6 +697,13 @@ static inline void prefetch_conn(const tl_tracker *tr, uint64_t h)
         __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 1) * TL_CONN_LINE);
         __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 2) * TL_CONN_LINE);
         __builtin_prefetch(c + TL_CONN_FSM_LINE * TL_CONN_LINE);
+        __builtin_prefetch(&tr->links[en.slot - 1]);   /* moved to the list's tail */
+        if (tr->an) {   /* 88 bytes: two lines, a quarter of them three */
+            const char *a = (const char *)&tr->an[en.slot - 1];
+            __builtin_prefetch(a);
+            __builtin_prefetch(a + sizeof *tr->an / 2);
+            __builtin_prefetch(a + sizeof *tr->an - 1);
+        }
     }
 }
 
