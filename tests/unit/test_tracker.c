@@ -24,10 +24,16 @@ typedef struct recorder {
     int nviews, nrecs, nevents;
     tl_stats stats;
     int calls;                  /* ops called so far, start included */
+    uint64_t digest;            /* of every view, event and record, in order */
     int nstarts, start_call;    /* start_call: calls before the start op */
     tl_time start_ts;
     uint64_t start_n;
 } recorder;
+
+static void mix(recorder *r, uint64_t v)
+{
+    r->digest = (r->digest ^ v) * 0x100000001b3ull + 0x9e3779b97f4a7c15ull;
+}
 
 static void rec_start(void *ctx, const tl_frame *first)
 {
@@ -41,12 +47,17 @@ static void rec_packet(void *ctx, const tl_pkt_view *v)
 {
     recorder *r = ctx;
     r->calls++;
+    mix(r, 1);
+    mix(r, v->conn);
+    mix(r, (uint64_t)v->client_state << 8 | v->server_state);
     if (r->nviews < MAXREC) r->views[r->nviews++] = *v;
 }
 static void rec_event(void *ctx, const tl_event *e)
 {
     recorder *r = ctx;
     r->calls++;
+    mix(r, 2);
+    mix(r, (uint64_t)e->kind << 32 | e->conn);
     if (r->nevents < MAXREC) {
         r->event_conn[r->nevents] = e->conn;
         r->events[r->nevents++] = e->kind;
@@ -56,6 +67,11 @@ static void rec_conn(void *ctx, const tl_conn_record *c)
 {
     recorder *r = ctx;
     r->calls++;
+    mix(r, 3);
+    mix(r, c->conn);
+    for (const char *h = c->history; *h; h++) mix(r, (uint8_t)*h);
+    mix(r, c->orig_pkts << 32 | c->resp_pkts);
+    mix(r, (uint64_t)c->client_state << 8 | c->server_state);
     if (r->nrecs < MAXREC) r->recs[r->nrecs++] = *c;
 }
 static void rec_finish(void *ctx, const tl_stats *st)
@@ -106,8 +122,8 @@ static void start(uint32_t max_conns, double idle, bool verify)
  * time through tl_tracker_feed_many(), as the pipeline feeds them. */
 static int batch;
 static int queued;
-static tl_frame queue_f[8];
-static tl_decoded queue_d[8];
+static tl_frame queue_f[160];
+static tl_decoded queue_d[160];
 
 static void flush_queue(void)
 {
@@ -551,12 +567,17 @@ static void sweep_runs_by_the_exact_time_when_nsec_exceeds_a_second(void **state
 
 /* Batches of any size give the sink what frame by frame feeding gives, in
  * the same order: views, events and records, across new connections, a
- * reused 4-tuple, frames that are not TCP and a sweep inside a batch. */
+ * reused 4-tuple, frames that are not TCP and a sweep inside a batch;
+ * also batches longer than the tracker's look-ahead (TL_TRACKER_BATCH),
+ * with connections made and ended between a segment's look-ahead and its
+ * turn. */
 static void batches_give_what_single_frames_give(void **state)
 {
     (void)state;
     static recorder single;
-    for (int b = 0; b <= 8; b++) {
+    static const int sizes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, TL_TRACKER_BATCH, 100, 160};
+    for (size_t bi = 0; bi < sizeof sizes / sizeof *sizes; bi++) {
+        int b = sizes[bi];
         batch = b;
         start(0, 0, false);
         handshake_and_close(1.0, 1001, 100);
@@ -567,14 +588,30 @@ static void batches_give_what_single_frames_give(void **state)
         other(2.1, TL_DECODE_MALFORMED);
         seg(9.0, 1003, true, S, 7, 0, 0, 0);                  /* a sweep is due */
         handshake_and_close(9.5, 1004, 300);
+        for (int i = 0; i < 20; i++) {   /* two at once: every segment is looked up */
+            double t = 10.0 + i * 0.01;
+            uint16_t pa = (uint16_t)(2000 + i % 3), pb = (uint16_t)(3000 + i % 3);
+            uint32_t ia = 1000u + 10u * (uint32_t)i, ib = 5000u + 10u * (uint32_t)i;
+            seg(t, pa, true, S, ia, 0, 0, 0);
+            seg(t, pb, true, S, ib, 0, 0, 0);
+            seg(t + .001, pa, false, S | A, 7000, ia + 1, 0, 0);
+            seg(t + .001, pb, false, S | A, 8000, ib + 1, 0, 0);
+            seg(t + .002, pa, true, A, ia + 1, 7001, 0, 0);
+            seg(t + .002, pb, true, A, ib + 1, 8001, 0, 0);
+            seg(t + .003, pa, true, F | A, ia + 1, 7001, 0, 0);
+            seg(t + .003, pb, false, R_ | A, 8001, ib + 1, 0, 0);
+            seg(t + .004, pa, false, F | A, 7001, ia + 2, 0, 0);
+            seg(t + .005, pa, true, A, ia + 2, 7002, 0, 0);
+        }
         finish();
         batch = 0;
         if (b == 0) {
             single = R;
-            assert_int_equal(single.nrecs, 5);
+            assert_int_equal(single.nrecs, 45);
             continue;
         }
         assert_int_equal(R.calls, single.calls);
+        assert_true(R.digest == single.digest);
         assert_int_equal(R.nviews, single.nviews);
         for (int i = 0; i < R.nviews; i++) {
             assert_int_equal(R.views[i].conn, single.views[i].conn);
