@@ -639,18 +639,11 @@ static TL__ALWAYS_INLINE void feed_one(tl_tracker *tr, feed_mode m, const tl_fra
                                        const tl_packet *pkt, const tl_conn_probe *q,
                                        uint64_t hash)
 {
-    tr->stats.packets++;
-
-    if (!tr->have_time) {
-        set_last_sweep(tr, f->ts);
-        tr->have_time = true;
-        if (tr->sink.ops->start) tr->sink.ops->start(tr->sink.ctx, f);
-    } else if (sweep_due(tr, f->ts)) {
-        sweep(tr, f->ts);
-    }
+    /* stats.packets and .tcp are counted per batch (tl_tracker_feed_many);
+     * the first frame's start is there too. */
+    if (sweep_due(tr, f->ts)) sweep(tr, f->ts);
 
     if (res == TL_DECODE_OK) {
-        tr->stats.tcp++;
         feed_tcp(tr, m, f, reason, pkt, q, hash);
         return;
     }
@@ -687,7 +680,7 @@ static inline void prefetch_entry(const tl_tracker *tr, uint64_t h)
     __builtin_prefetch(&tr->table.e[(uint32_t)h & tr->table.mask]);
 }
 
-static inline void prefetch_conn(const tl_tracker *tr, uint64_t h)
+static inline void prefetch_conn(const tl_tracker *tr, uint64_t h, bool analysis)
 {
     tl_table_entry en = tr->table.e[(uint32_t)h & tr->table.mask];
     if (en.slot && en.tag == (uint32_t)h) {
@@ -698,7 +691,7 @@ static inline void prefetch_conn(const tl_tracker *tr, uint64_t h)
         __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 2) * TL_CONN_LINE);
         __builtin_prefetch(c + TL_CONN_FSM_LINE * TL_CONN_LINE);
         __builtin_prefetch(&tr->links[en.slot - 1]);   /* moved to the list's tail */
-        if (tr->an) {   /* 88 bytes: two lines, a quarter of them three */
+        if (analysis) {   /* 88 bytes: two lines, a quarter of them three */
             const char *a = (const char *)&tr->an[en.slot - 1];
             __builtin_prefetch(a);
             __builtin_prefetch(a + sizeof *tr->an / 2);
@@ -709,24 +702,35 @@ static inline void prefetch_conn(const tl_tracker *tr, uint64_t h)
 
 void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *ds, int n)
 {
+    if (n <= 0) return;
     feed_mode m = {tr->sink.ops->packet != NULL, tr->cfg.verify_checksums};
+    bool analysis = tr->an != NULL;   /* set at the first connection; then for good */
+    if (!tr->have_time) {
+        set_last_sweep(tr, fs[0].ts);
+        tr->have_time = true;
+        if (tr->sink.ops->start) tr->sink.ops->start(tr->sink.ctx, &fs[0]);
+    }
+    tr->stats.packets += (uint64_t)n;
     tl_conn_probe q[TL_TRACKER_BATCH];
-    uint64_t hash[TL_TRACKER_BATCH];
+    uint64_t hash[TL_TRACKER_BATCH], seed = tr->cfg.hash_seed;
     for (int at = 0; at < n; at += TL_TRACKER_BATCH) {
         int k = n - at < TL_TRACKER_BATCH ? n - at : TL_TRACKER_BATCH;
         const tl_decoded *d = ds + at;
+        uint64_t segments = 0;
         for (int i = 0; i < k; i++) {
             hash[i] = 0;   /* read only for segments; not left indeterminate */
             if (d[i].res != TL_DECODE_OK) continue;
+            segments++;
             if (d[i].pkt.src.family == 4)
                 tl__conn_probe_v4(&q[i], &d[i].pkt);
             else
                 tl__conn_probe_v6(&q[i], &d[i].pkt);
-            hash[i] = tl_conn_probe_hash(&q[i], tr->cfg.hash_seed);
+            hash[i] = tl_conn_probe_hash(&q[i], seed);
             prefetch_entry(tr, hash[i]);
         }
+        tr->stats.tcp += segments;
         for (int i = 0; i < k; i++)
-            if (d[i].res == TL_DECODE_OK) prefetch_conn(tr, hash[i]);
+            if (d[i].res == TL_DECODE_OK) prefetch_conn(tr, hash[i], analysis);
         for (int i = 0; i < k; i++)
             feed_one(tr, m, &fs[at + i], d[i].res, d[i].reason, &d[i].pkt, &q[i], hash[i]);
     }
