@@ -681,30 +681,38 @@ static TL__ALWAYS_INLINE void prefetch_entry(const tl_tracker *tr, uint64_t h)
     __builtin_prefetch(&tr->table.e[(uint32_t)h & tr->table.mask]);
 }
 
-static TL__ALWAYS_INLINE void prefetch_conn(const tl_tracker *tr, uint64_t h, bool analysis)
+/* The second pass over k segments whose hashes are h[i] (ok[i]: a
+ * segment). Nothing changes during the pass, so the table and pools are
+ * read into locals once. */
+static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_decoded *d,
+                                             const uint64_t *h, int k)
 {
-    /* The key is past its home entry for about a third of lookups (linear
-     * probing at up to half full): follow the probe a few entries. */
-    const tl_table *t = &tr->table;
-    uint32_t i = (uint32_t)h & t->mask;
-    tl_table_entry en = t->e[i];
-    for (int n = 0; en.slot && en.tag != (uint32_t)h && n < 3; n++) {
-        i = (i + 1) & t->mask;
-        en = t->e[i];
-    }
-    if (en.slot && en.tag == (uint32_t)h) {
-        const char *c = (const char *)&tr->conns[en.slot - 1];
+    const tl_table_entry *e = tr->table.e;
+    const uint32_t mask = tr->table.mask;
+    const tl_conn *conns = tr->conns;
+    const tl_conn_link *links = tr->links;
+    const tl_analysis *an = tr->an;
+    for (int j = 0; j < k; j++) {
+        if (d[j].res != TL_DECODE_OK) continue;
+        /* The key is past its home entry for about a third of lookups
+         * (linear probing at up to half full): follow the probe a few
+         * entries. */
+        uint32_t tag = (uint32_t)h[j], i = tag & mask;
+        tl_table_entry en = e[i];
+        for (int n = 0; en.slot && en.tag != tag && n < 3; n++) en = e[i = (i + 1) & mask];
+        if (!en.slot || en.tag != tag) continue;
+        const char *c = (const char *)&conns[en.slot - 1];
         __builtin_prefetch(c);
         __builtin_prefetch(c + TL_CONN_ZEEK_LINE * TL_CONN_LINE);
         __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 1) * TL_CONN_LINE);
         __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 2) * TL_CONN_LINE);
         __builtin_prefetch(c + TL_CONN_FSM_LINE * TL_CONN_LINE);
-        __builtin_prefetch(&tr->links[en.slot - 1]);   /* moved to the list's tail */
-        if (analysis) {   /* 88 bytes: two lines, a quarter of them three */
-            const char *a = (const char *)&tr->an[en.slot - 1];
+        __builtin_prefetch(&links[en.slot - 1]);   /* moved to the list's tail */
+        if (an) {   /* 88 bytes: two lines, a quarter of them three */
+            const char *a = (const char *)&an[en.slot - 1];
             __builtin_prefetch(a);
-            __builtin_prefetch(a + sizeof *tr->an / 2);
-            __builtin_prefetch(a + sizeof *tr->an - 1);
+            __builtin_prefetch(a + sizeof *an / 2);
+            __builtin_prefetch(a + sizeof *an - 1);
         }
     }
 }
@@ -713,7 +721,6 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
 {
     if (n <= 0) return;
     feed_mode m = {tr->sink.ops->packet != NULL, tr->cfg.verify_checksums};
-    bool analysis = tr->an != NULL;   /* set at the first connection; then for good */
     if (!tr->have_time) {
         set_last_sweep(tr, fs[0].ts);
         tr->have_time = true;
@@ -738,8 +745,7 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
             prefetch_entry(tr, hash[i]);
         }
         tr->stats.tcp += segments;
-        for (int i = 0; i < k; i++)
-            if (d[i].res == TL_DECODE_OK) prefetch_conn(tr, hash[i], analysis);
+        prefetch_conns(tr, d, hash, k);
         for (int i = 0; i < k; i++)
             feed_one(tr, m, &fs[at + i], d[i].res, d[i].reason, &d[i].pkt, &q[i], hash[i]);
     }
