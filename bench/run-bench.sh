@@ -5,13 +5,18 @@
 # generator and its arguments are unchanged).
 #
 # Each measurement is the median of BENCH_RUNS (default 3) runs, wall time
-# and peak RSS (/usr/bin/time %M) of the same run set; the runs of all tools
-# on a file are interleaved in rounds (run_queue). Prints the comparison
+# and peak RSS (/usr/bin/time %M) of the same run set, and of
+# BENCH_SHORT_RUNS (default 7) for a tool whose runs take under
+# SHORT_SECONDS (5 s): a run of one second meets more of a shared host's
+# moments than the median of three can smooth, one of twenty averages them
+# itself. The runs of all tools on a file are interleaved in rounds
+# (run_queue). Prints the comparison
 # table, the scaling table, bytes per connection and whether each target of
 # issue #6 is met; the tables are also written to bench/data/results.md.
 #
 #   BENCH_QUICK=1   only the 1 M packet file (targets then judged on it)
 #   BENCH_RUNS=N    runs per measurement
+#   BENCH_SHORT_RUNS=N  runs per measurement of a tool under 5 s a run
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: bench/run-bench.sh path/to/tcplens" >&2; exit 2; }
@@ -20,6 +25,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 data=$top/bench/data
 bin=$top/build/bench
 runs=${BENCH_RUNS:-3}
+short_runs=${BENCH_SHORT_RUNS:-7}
+[ "$short_runs" -ge "$runs" ] || short_runs=$runs
+SHORT_SECONDS=5
 quick=${BENCH_QUICK:-0}
 mkdir -p "$data" "$bin"
 work=$(mktemp -d)
@@ -74,7 +82,9 @@ median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 # once, so that all of them see the same moments of a shared host (whose
 # speed drifts by a third or more within minutes) and the ratios between
 # them are fair. queue LABEL FILE CMD... adds a tool; run_queue runs $runs
-# rounds and records each tool's median wall time, peak RSS and CPU time.
+# rounds, then rounds up to $short_runs of the tools whose runs took under
+# SHORT_SECONDS, and records each tool's median wall time, peak RSS and CPU
+# time.
 q_label=() q_file=() q_cmd=()
 queue() {
     q_label+=("$1"); q_file+=("$2"); shift 2
@@ -83,9 +93,12 @@ queue() {
 run_queue() {
     local i r t0 t1 n=${#q_label[@]}
     for ((i = 0; i < n; i++)); do : >"$work/t.$i"; : >"$work/m.$i"; : >"$work/c.$i"; done
-    for ((r = 0; r < runs; r++)); do
+    for ((r = 0; r < short_runs; r++)); do
         for ((i = 0; i < n; i++)); do
             [ -e "$work/failed.$i" ] && continue
+            if ((r >= runs)) && [ "$(median <"$work/t.$i" | awk -v s=$SHORT_SECONDS '{print ($1 >= s * 1e6)}')" = 1 ]; then
+                continue
+            fi
             t0=$(date +%s%N)
             if ! eval "/usr/bin/time -f '%M %U %S' -o \"\$work/rss\" ${q_cmd[$i]}" >/dev/null 2>"$work/err"; then
                 say "  ${q_label[$i]} on ${q_file[$i]} failed: $(tail -n 2 "$work/err" | tr '\n' ' ')"
@@ -158,7 +171,7 @@ declare -A peak
 for n in "${files[@]}"; do peak[$n]=$(peak_conns "$n"); done
 
 {
-echo "Comparison (median of $runs runs; packets/s in millions; ratio = packets/s over tcpdump's on the same file):"
+echo "Comparison (median of $runs runs, $short_runs for tools under ${SHORT_SECONDS} s a run; packets/s in millions; ratio = packets/s over tcpdump's on the same file):"
 echo
 echo "| tool | file | packets | seconds | CPU seconds | M packets/s | peak RSS | × tcpdump |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
