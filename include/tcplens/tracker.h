@@ -8,7 +8,8 @@
  * per frame: the packet, the state changes it caused, the events it caused,
  * then any connection records it finished.
  *
- * Lifecycle: tl_tracker_new -> tl_tracker_feed (per frame) ->
+ * Lifecycle: tl_tracker_new -> tl_tracker_feed (per frame) or
+ *            tl_tracker_feed_many (per batch, the same result) ->
  *            tl_tracker_finish (records for open conns + stats) -> tl_tracker_free.
  */
 #ifndef TCPLENS_TRACKER_H

@@ -121,8 +121,9 @@ static TL__NOINLINE tl_decode_result plain_options(int linktype, const uint8_t *
  * 156 once the SYNs' (4%) options were parsed here too, about 490 -> 360
  * each; 154 -> 141 with the walk and the options parser tail calls and
  * fields written as found. data is not NULL. */
-static TL__ALWAYS_INLINE tl_decode_result decode_plain(int linktype, const uint8_t *data, uint32_t caplen,
-                                            tl_packet *pkt, tl_decode_reason *reason)
+static TL__ALWAYS_INLINE tl_decode_result decode_plain(int linktype, const uint8_t *data,
+                                                       uint32_t caplen, tl_packet *pkt,
+                                                       tl_decode_reason *reason)
 {
 #define WALK() decode_walk(linktype, data, caplen, false, pkt, reason)
     tl_cursor c = tl_cursor_make(data, caplen);

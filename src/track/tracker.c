@@ -593,7 +593,7 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
         return;
     }
     tl_conn *c = &tr->conns[s];
-    /* The sub-modules' lines were asked for ahead (prefetch_conn). */
+    /* The sub-modules' lines were asked for ahead (prefetch_conns). */
     tl_analysis *an = tr->an ? &tr->an[s] : NULL;   /* set when tr->analysis */
     int role = dir ^ c->client_dir;
     tl_role from = role_of(role);
@@ -681,9 +681,9 @@ static TL__ALWAYS_INLINE void prefetch_entry(const tl_tracker *tr, uint64_t h)
     __builtin_prefetch(&tr->table.e[(uint32_t)h & tr->table.mask]);
 }
 
-/* The second pass over k segments whose hashes are h[i] (ok[i]: a
- * segment). Nothing changes during the pass, so the table and pools are
- * read into locals once. */
+/* The second pass over a batch's k frames d[], the segments' hashes in
+ * h[]. Nothing changes during the pass, so the table and pools are read
+ * into locals once. */
 static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_decoded *d,
                                              const uint64_t *h, int k)
 {
