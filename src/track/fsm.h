@@ -23,6 +23,7 @@
 #include "tcplens/tcp_state.h"
 #include "track/seq.h"
 #include "track/track_out.h"
+#include "util/compiler.h"
 #include "util/time_inline.h"
 
 /* One endpoint as the segments it sent and received reveal it (36 bytes).
@@ -66,8 +67,8 @@ static inline void tl__fsm_advance_seq(tl_endpoint *e, uint32_t end)
     if (!e->seq_known) {
         e->seq_known = true;
         e->snd_nxt = end;
-    } else if (tl_seq_gt(end, e->snd_nxt)) {
-        e->snd_nxt = end;
+    } else {   /* a select: whether a segment is new is data, not habit */
+        e->snd_nxt = TL__UNPREDICTABLE(tl_seq_gt(end, e->snd_nxt)) ? end : e->snd_nxt;
     }
 }
 
@@ -76,8 +77,8 @@ static inline void tl__fsm_advance_ack(tl_endpoint *e, uint32_t ackno)
     if (!e->ack_known) {
         e->ack_known = true;
         e->last_ack = ackno;
-    } else if (tl_seq_gt(ackno, e->last_ack)) {
-        e->last_ack = ackno;
+    } else {
+        e->last_ack = TL__UNPREDICTABLE(tl_seq_gt(ackno, e->last_ack)) ? ackno : e->last_ack;
     }
 }
 
@@ -106,7 +107,9 @@ static inline void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p,
         return;
     }
     tl_endpoint *snd = &f->ep[i];
-    if (p->payload_len > 0 && !snd->sent_data) snd->sent_data = true;
+    /* the side's flag first: whether this segment has data is a coin
+     * toss, whether the side ever sent some is not */
+    if (!snd->sent_data && p->payload_len > 0) snd->sent_data = true;
     tl__fsm_advance_seq(snd, p->seq + p->payload_len);
     if (p->flags & TL_TH_ACK) tl__fsm_advance_ack(snd, p->ack);
 }

@@ -467,27 +467,20 @@ static bool is_simultaneous_open(const tl_conn *c, int role, const tl_packet *p)
            (c->fsm.ep[1].state == TL_ST_LISTEN || c->fsm.ep[1].state == TL_ST_UNKNOWN);
 }
 
-/* The slot of the last packet's connection when p goes the same way. */
+/* The slot of the last packet's connection when p goes the same way.
+ * One test of everything at once: the family and ports of a packet differ
+ * from the last one's at random (IPv4 and IPv6 mixed), so testing them
+ * first was a mispredicted branch. Both addresses are compared whole: an
+ * IPv4 packet's other 12 bytes are zero (tl_packet), as last_flow_set
+ * copied them. */
 static uint32_t last_flow_find(const last_flow *l, const tl_packet *p, int *dir)
 {
-    if (p->src.family != l->family || tl__packet_ports(p) != l->ports) return TL_NIL;
-    uint64_t d;
-    if (l->family == 4) {
-        uint32_t a, b, x, y;
-        memcpy(&a, p->src.bytes, 4);
-        memcpy(&b, p->dst.bytes, 4);
-        memcpy(&x, l->src, 4);
-        memcpy(&y, l->dst, 4);
-        d = (a ^ x) | (b ^ y);
-    } else if (l->family == 6) {   /* not 0: no cached flow */
-        d = (tl__key_word(p->src.bytes) ^ tl__key_word(l->src)) |
-            (tl__key_word(p->src.bytes + 8) ^ tl__key_word(l->src + 8)) |
-            (tl__key_word(p->dst.bytes) ^ tl__key_word(l->dst)) |
-            (tl__key_word(p->dst.bytes + 8) ^ tl__key_word(l->dst + 8));
-    } else {
-        return TL_NIL;
-    }
-    if (d) return TL_NIL;
+    uint64_t d = (uint64_t)(p->src.family ^ l->family) | (tl__packet_ports(p) ^ l->ports) |
+                 (tl__key_word(p->src.bytes) ^ tl__key_word(l->src)) |
+                 (tl__key_word(p->src.bytes + 8) ^ tl__key_word(l->src + 8)) |
+                 (tl__key_word(p->dst.bytes) ^ tl__key_word(l->dst)) |
+                 (tl__key_word(p->dst.bytes + 8) ^ tl__key_word(l->dst + 8));
+    if (d || !l->family) return TL_NIL;   /* family 0: no cached flow */
     *dir = l->dir;
     return l->slot;
 }
@@ -550,15 +543,24 @@ TL__NOINLINE static uint32_t conn_first(tl_tracker *tr, const tl_frame *f,
 }
 
 /* The slot of p's connection (TL_NIL: out of memory) and p's direction
- * bit; *reused when a SYN started a new connection on the 4-tuple. */
+ * bit; *reused when a SYN started a new connection on the 4-tuple.
+ * `named` is the slot the table named for p's key when the batch's
+ * look-ahead ran (prefetch_conns; TL_NIL: none). Frames before this one
+ * may have ended that connection since, or put another in its slot; but
+ * every slot in use is in the table under its own key, and no two hold
+ * the same key, so a slot in use with p's key is the table's answer and
+ * the probe need not be walked again. */
 static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p,
-                        const tl_conn_probe *q, uint64_t h, int *dir, bool *reused)
+                        const tl_conn_probe *q, uint64_t h, uint32_t named, int *dir,
+                        bool *reused)
 {
     uint32_t s = last_flow_find(&tr->last, p, dir);
     bool hit = s != TL_NIL;
     if (!hit) {
         *dir = q->dir;
-        s = tl_table_find_probe(&tr->table, q, h, tr->conns, sizeof *tr->conns);
+        s = named;
+        if (s == TL_NIL || !tr->conns[s].in_use || !tl_conn_key_is(&tr->conns[s].key, q))
+            s = tl_table_find_probe(&tr->table, q, h, tr->conns, sizeof *tr->conns);
         if (s == TL_NIL) return conn_first(tr, f, p, h, *dir);
     }
     if (starts_new_conn(tr, s, *dir, f, p, reused)) {
@@ -578,11 +580,11 @@ typedef struct feed_mode {
 } feed_mode;
 
 static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_reason reason,
-                     const tl_packet *p, const tl_conn_probe *q, uint64_t hash)
+                     const tl_packet *p, const tl_conn_probe *q, uint64_t hash, uint32_t named)
 {
     int dir;
     bool reused = false;
-    uint32_t s = conn_of(tr, f, p, q, hash, &dir, &reused);
+    uint32_t s = conn_of(tr, f, p, q, hash, named, &dir, &reused);
     if (s == TL_NIL) {
         tl_tracker_error(tr, f->file, f->offset, f->n, "tracker: out of memory for a new connection");
         if (tr->sink.ops->packet) {
@@ -637,14 +639,14 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
 static TL__ALWAYS_INLINE void feed_one(tl_tracker *tr, feed_mode m, const tl_frame *f,
                                        tl_decode_result res, tl_decode_reason reason,
                                        const tl_packet *pkt, const tl_conn_probe *q,
-                                       uint64_t hash)
+                                       uint64_t hash, uint32_t named)
 {
     /* stats.packets and .tcp are counted per batch (tl_tracker_feed_many);
      * the first frame's start is there too. */
     if (sweep_due(tr, f->ts)) sweep(tr, f->ts);
 
     if (res == TL_DECODE_OK) {
-        feed_tcp(tr, m, f, reason, pkt, q, hash);
+        feed_tcp(tr, m, f, reason, pkt, q, hash, named);
         return;
     }
     switch (res) {
@@ -682,10 +684,11 @@ static TL__ALWAYS_INLINE void prefetch_entry(const tl_tracker *tr, uint64_t h)
 }
 
 /* The second pass over a batch's k frames d[], the segments' hashes in
- * h[]. Nothing changes during the pass, so the table and pools are read
- * into locals once. */
+ * h[]; named[] gets the slot each segment's key seems to have (conn_of).
+ * Nothing changes during the pass, so the table and pools are read into
+ * locals once. */
 static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_decoded *d,
-                                             const uint64_t *h, int k)
+                                             const uint64_t *h, uint32_t *named, int k)
 {
     const tl_table_entry *e = tr->table.e;
     const uint32_t mask = tr->table.mask;
@@ -693,23 +696,28 @@ static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_deco
     const tl_conn_link *links = tr->links;
     const tl_analysis *an = tr->an;
     for (int j = 0; j < k; j++) {
+        named[j] = TL_NIL;
         if (d[j].res != TL_DECODE_OK) continue;
         /* The key is past its home entry for about a third of lookups
-         * (linear probing at up to half full): follow the probe a few
-         * entries. */
+         * (linear probing at up to half full), nearly always then in the
+         * next one. A select rather than a loop, whose exit was
+         * mispredicted (how far a probe goes is random). When neither
+         * entry holds the key, the slot named is only a wrong guess:
+         * conn_of checks it. */
         uint32_t tag = (uint32_t)h[j], i = tag & mask;
-        tl_table_entry en = e[i];
-        for (int n = 0; en.slot && en.tag != tag && n < 3; n++) en = e[i = (i + 1) & mask];
-        if (!en.slot || en.tag != tag) continue;
-        const char *c = (const char *)&conns[en.slot - 1];
+        tl_table_entry e0 = e[i], e1 = e[(i + 1) & mask];
+        uint32_t found = TL__UNPREDICTABLE(e0.tag == tag) ? e0.slot : e1.slot;
+        if (!found) continue;
+        named[j] = found - 1;
+        const char *c = (const char *)&conns[found - 1];
         __builtin_prefetch(c);
         __builtin_prefetch(c + TL_CONN_ZEEK_LINE * TL_CONN_LINE);
         __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 1) * TL_CONN_LINE);
         __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 2) * TL_CONN_LINE);
         __builtin_prefetch(c + TL_CONN_FSM_LINE * TL_CONN_LINE);
-        __builtin_prefetch(&links[en.slot - 1]);   /* moved to the list's tail */
+        __builtin_prefetch(&links[found - 1]);   /* moved to the list's tail */
         if (an) {   /* 88 bytes: two lines, a quarter of them three */
-            const char *a = (const char *)&an[en.slot - 1];
+            const char *a = (const char *)&an[found - 1];
             __builtin_prefetch(a);
             __builtin_prefetch(a + sizeof *an / 2);
             __builtin_prefetch(a + sizeof *an - 1);
@@ -729,6 +737,7 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
     tr->stats.packets += (uint64_t)n;
     tl_conn_probe q[TL_TRACKER_BATCH];
     uint64_t hash[TL_TRACKER_BATCH], seed = tr->cfg.hash_seed;
+    uint32_t named[TL_TRACKER_BATCH];
     for (int at = 0; at < n; at += TL_TRACKER_BATCH) {
         int k = n - at < TL_TRACKER_BATCH ? n - at : TL_TRACKER_BATCH;
         const tl_decoded *d = ds + at;
@@ -745,9 +754,9 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
             prefetch_entry(tr, hash[i]);
         }
         tr->stats.tcp += segments;
-        prefetch_conns(tr, d, hash, k);
+        prefetch_conns(tr, d, hash, named, k);
         for (int i = 0; i < k; i++)
-            feed_one(tr, m, &fs[at + i], d[i].res, d[i].reason, &d[i].pkt, &q[i], hash[i]);
+            feed_one(tr, m, &fs[at + i], d[i].res, d[i].reason, &d[i].pkt, &q[i], hash[i], named[i]);
     }
 }
 

@@ -800,8 +800,11 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, boo
      * fast_sides tells whether the side has its 'D' and 'A' (nearly every
      * segment), then which one this is. */
     int slot = is_orig ? 0 : 1;
-    uint8_t letters = (uint8_t)((ZK_FAST_D | ZK_FAST_A) << slot);
-    if ((fast & letters) != letters && !(fast & ((len ? ZK_FAST_D : ZK_FAST_A) << slot)))
+    /* this segment's letter bit, 'D' or 'A' of its side, by shifts: a
+     * first test of both letters at once was taken or not by the kind
+     * of connection, and mispredicted */
+    unsigned shift = (unsigned)slot + ((unsigned)(len == 0) << 1);
+    if (!(fast & (ZK_FAST_D << shift)))
         fast_letters(z, peer, is_orig, len != 0, gap);
     else if (gap) scaled_history_slot(z, peer, is_orig ? 1 : 0, TL_ZK_SC_GAP);
     return true;

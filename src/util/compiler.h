@@ -18,4 +18,15 @@
 #define TL__ALWAYS_INLINE inline
 #endif
 
+/* A condition that is a coin toss per packet (a packet's direction, a
+ * table probe's length): told so, GCC turns the select it guards into a
+ * conditional move instead of a branch mispredicted half the time. */
+#if defined(__clang__)
+#define TL__UNPREDICTABLE(c) __builtin_unpredictable(!!(c))
+#elif defined(__GNUC__)
+#define TL__UNPREDICTABLE(c) __builtin_expect_with_probability(!!(c), 1, 0.5)
+#else
+#define TL__UNPREDICTABLE(c) (c)
+#endif
+
 #endif

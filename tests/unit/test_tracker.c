@@ -603,11 +603,17 @@ static void batches_give_what_single_frames_give(void **state)
             seg(t + .004, pa, false, F | A, 7001, ia + 2, 0, 0);
             seg(t + .005, pa, true, A, ia + 2, 7002, 0, 0);
         }
+        /* Idle past the default 300 s: the sweep at 400 s ends the first
+         * connection, in the batch whose look-ahead named its slot for
+         * the next packet; that packet must start a new connection. */
+        seg(20.0, 1005, true, A | P, 100, 900, 10, 0);
+        seg(20.1, 1005, false, A | P, 900, 110, 10, 0);
+        seg(400.0, 1005, true, A | P, 110, 910, 10, 0);
         finish();
         batch = 0;
         if (b == 0) {
             single = R;
-            assert_int_equal(single.nrecs, 45);
+            assert_int_equal(single.nrecs, 47);
             continue;
         }
         assert_int_equal(R.calls, single.calls);
