@@ -346,16 +346,44 @@ static inline bool sweep_due(const tl_tracker *tr, tl_time now)
     return second_passed(tr->last_sweep, now);
 }
 
+/* The whole of slot s, asked for ahead of finalize(), which reads every
+ * line to write the record; the slot's list link too. */
+static TL__ALWAYS_INLINE void prefetch_slot(const tl_tracker *tr, uint32_t s)
+{
+    const char *c = (const char *)&tr->conns[s];
+    for (size_t at = 0; at < sizeof(tl_conn); at += TL_CONN_LINE) __builtin_prefetch(c + at);
+    __builtin_prefetch(&tr->links[s]);
+}
+
+/* A sweep ends connections in list order, each long untouched: without
+ * asking ahead, each waited for its lines, then for its table entry
+ * (perf on h10m: 3 % of the run in sweep and tl_table_remove, nearly all
+ * of it on those loads). So the connection two ahead is asked for, and
+ * the table entry of the next one, whose key has arrived by then. */
+static TL__ALWAYS_INLINE void prefetch_expiry(const tl_tracker *tr, uint32_t s)
+{
+    uint32_t next = tr->links[s].next;
+    if (next == TL_NIL) return;
+    uint64_t h = tl_conn_key_hash(&tr->conns[next].key, tr->cfg.hash_seed);
+    __builtin_prefetch(&tr->table.e[(uint32_t)h & tr->table.mask]);
+    uint32_t after = tr->links[next].next;
+    if (after != TL_NIL) prefetch_slot(tr, after);
+}
+
 /* Expire connections that ended LINGER seconds ago or went idle. */
 static void sweep(tl_tracker *tr, tl_time now)
 {
     while (tr->finished.head != TL_NIL &&
            tl__time_diff(tl__time_at(tr->conns[tr->finished.head].first_ts,
-                                     tr->conns[tr->finished.head].finished_ns), now) > LINGER_AFTER_CLOSE)
+                                     tr->conns[tr->finished.head].finished_ns), now) > LINGER_AFTER_CLOSE) {
+        prefetch_expiry(tr, tr->finished.head);
         finalize(tr, tr->finished.head, false, now);
+    }
     while (tr->active.head != TL_NIL &&
-           tl__time_diff(conn_last(&tr->conns[tr->active.head]), now) > tr->cfg.idle_timeout)
+           tl__time_diff(conn_last(&tr->conns[tr->active.head]), now) > tr->cfg.idle_timeout) {
+        prefetch_expiry(tr, tr->active.head);
         finalize(tr, tr->active.head, true, now);
+    }
     set_last_sweep(tr, now);
 }
 
@@ -376,6 +404,11 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
         }
         return TL_NIL;
     }
+    /* The next new connection's slot, asked for now: freed slots are
+     * reused last freed first, and a sweep frees thousands at once, so
+     * most had left the caches (perf on h10m: 2.5 % of the run waiting in
+     * the memset below). */
+    if (tr->free_head != TL_NIL) prefetch_slot(tr, tr->free_head);
     tl_conn *c = &tr->conns[s];
     memset(c, 0, sizeof *c);
     c->in_use = true;
