@@ -35,7 +35,7 @@ check() {   # FUNCTION AT_LEAST
     if [ "$n" -ge "$2" ]; then echo "ok: $1 has $n prefetches (at least $2)"
     else echo "FAIL: $1 has $n prefetches, at least $2 expected"; fails=$((fails + 1)); fi
 }
-check tl_tracker_feed_many 13
+check tl_tracker_feed_many 25
 check tl__pcapbuf_take_many 2
 check sweep 4
 check conn_new 2
