@@ -99,6 +99,9 @@ run_queue() {
             if ((r >= runs)) && [ "$(median <"$work/t.$i" | awk -v s=$SHORT_SECONDS '{print ($1 >= s * 1e6)}')" = 1 ]; then
                 continue
             fi
+            # The host drops cached pages now and then: read the file back
+            # in before each run, untimed, so that no run waits on the disk.
+            warm "${q_file[$i]}"
             t0=$(date +%s%N)
             if ! eval "/usr/bin/time -f '%M %U %S' -o \"\$work/rss\" ${q_cmd[$i]}" >/dev/null 2>"$work/err"; then
                 say "  ${q_label[$i]} on ${q_file[$i]} failed: $(tail -n 2 "$work/err" | tr '\n' ' ')"
