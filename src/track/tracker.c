@@ -845,26 +845,34 @@ void tl_tracker_error(tl_tracker *tr, const char *file, int64_t offset, uint64_t
     if (tr->sink.ops->error) tr->sink.ops->error(tr->sink.ctx, &e);
 }
 
-static int by_id(const void *a, const void *b, void *ctx)
+static int by_number(const void *a, const void *b)
 {
-    const tl_conn *conns = ctx;
-    uint32_t x = conns[*(const uint32_t *)a].id, y = conns[*(const uint32_t *)b].id;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
 
 void tl_tracker_finish(tl_tracker *tr, const tl_source_stats *src)
 {
-    /* Records of connections still present, in order of first packet. */
-    uint32_t n = 0, *order = tr->live ? malloc((size_t)tr->live * sizeof *order) : NULL;
-    for (uint32_t s = 0; order && s < tr->used; s++)
-        if (tr->conns[s].in_use) order[n++] = s;
-    if (order) qsort_r(order, n, sizeof *order, by_id, tr->conns);
+    /* Records of connections still present, in order of first packet: id
+     * and slot read in one pass over the pool, then sorted as numbers. A
+     * sort whose comparisons read each connection's id went to memory at
+     * every one (callgrind, first 1 M packets of h10m: 11 % of all
+     * instructions), and so did the records after it: finalize reads a
+     * whole connection, so the one two ahead is asked for. */
+    uint32_t n = 0;
+    uint64_t *order = tr->live ? malloc((size_t)tr->live * sizeof *order) : NULL;
     tl_time now = {0, 0};
-    for (uint32_t i = 0; i < n; i++) {
-        tl_conn *c = &tr->conns[order[i]];
+    for (uint32_t s = 0; s < tr->used; s++) {
+        const tl_conn *c = &tr->conns[s];
+        if (!c->in_use) continue;
+        if (order) order[n++] = (uint64_t)c->id << 32 | s;
         if (tl__time_cmp(conn_last(c), now) > 0) now = conn_last(c);
     }
-    for (uint32_t i = 0; i < n; i++) finalize(tr, order[i], false, now);
+    if (order) qsort(order, n, sizeof *order, by_number);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + 2 < n) prefetch_slot(tr, (uint32_t)order[i + 2]);
+        finalize(tr, (uint32_t)order[i], false, now);
+    }
     free(order);
     /* Without memory for the ordering, still write every record. */
     for (uint32_t s = 0; s < tr->used; s++)
