@@ -797,12 +797,11 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, boo
         peer->trim = rel_ack;
     }
     /* The letters last, in Zeek's order: the only ones this path adds.
-     * fast_sides tells whether the side has its 'D' and 'A' (nearly every
-     * segment), then which one this is. */
+     * fast_sides tells whether the side has this segment's letter, 'D' or
+     * 'A', already (nearly every segment); its bit is found by shifts. A
+     * first test of both letters at once went one way or the other with
+     * the kind of connection, and was mispredicted. */
     int slot = is_orig ? 0 : 1;
-    /* this segment's letter bit, 'D' or 'A' of its side, by shifts: a
-     * first test of both letters at once was taken or not by the kind
-     * of connection, and mispredicted */
     unsigned shift = (unsigned)slot + ((unsigned)(len == 0) << 1);
     if (!(fast & (ZK_FAST_D << shift)))
         fast_letters(z, peer, is_orig, len != 0, gap);
