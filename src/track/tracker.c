@@ -716,6 +716,19 @@ static TL__ALWAYS_INLINE void prefetch_entry(const tl_tracker *tr, uint64_t h)
     __builtin_prefetch(&tr->table.e[(uint32_t)h & tr->table.mask]);
 }
 
+/* The lines of connection c that every segment reads (conn.h) and its
+ * list link `link`, asked for with locality `loc`: a macro, as a
+ * prefetch's locality must be a constant. */
+#define PREFETCH_HOT(c, link, loc)                                                  \
+    do {                                                                           \
+        __builtin_prefetch((c), 0, (loc));                                          \
+        __builtin_prefetch((c) + TL_CONN_ZEEK_LINE * TL_CONN_LINE, 0, (loc));       \
+        __builtin_prefetch((c) + (TL_CONN_ZEEK_LINE + 1) * TL_CONN_LINE, 0, (loc)); \
+        __builtin_prefetch((c) + (TL_CONN_ZEEK_LINE + 2) * TL_CONN_LINE, 0, (loc)); \
+        __builtin_prefetch((c) + TL_CONN_FSM_LINE * TL_CONN_LINE, 0, (loc));        \
+        __builtin_prefetch((link), 0, (loc));   /* moved to the list's tail */     \
+    } while (0)
+
 /* The second pass over a batch's k frames d[], the segments' hashes in
  * h[]; named[] gets the slot each segment's key seems to have (conn_of).
  * Into L2 (locality 2): prefetch_near brings the hot lines on to L1.
@@ -744,11 +757,7 @@ static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_deco
         if (!found) continue;
         named[j] = found - 1;
         const char *c = (const char *)&conns[found - 1];
-        __builtin_prefetch(c, 0, 2);
-        __builtin_prefetch(c + TL_CONN_ZEEK_LINE * TL_CONN_LINE, 0, 2);
-        __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 1) * TL_CONN_LINE, 0, 2);
-        __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 2) * TL_CONN_LINE, 0, 2);
-        __builtin_prefetch(c + TL_CONN_FSM_LINE * TL_CONN_LINE, 0, 2);
+        PREFETCH_HOT(c, &links[found - 1], 2);
         /* A SYN, FIN or RST also reads Zeek's history and timers and the
          * state machines' rare fields (lines 4, 5, 7); for the others the
          * same prefetches name line 0 again, without a branch. */
@@ -756,7 +765,6 @@ static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_deco
         __builtin_prefetch(c + rare * 4 * TL_CONN_LINE, 0, 2);
         __builtin_prefetch(c + rare * 5 * TL_CONN_LINE, 0, 2);
         __builtin_prefetch(c + rare * 7 * TL_CONN_LINE, 0, 2);
-        __builtin_prefetch(&links[found - 1], 0, 2);   /* moved to the list's tail */
         if (an) {   /* 88 bytes: two lines, a quarter of them three */
             const char *a = (const char *)&an[found - 1];
             __builtin_prefetch(a, 0, 2);
@@ -778,12 +786,7 @@ static TL__ALWAYS_INLINE void prefetch_near(const tl_tracker *tr, uint32_t s)
 {
     if (s == TL_NIL) return;
     const char *c = (const char *)&tr->conns[s];
-    __builtin_prefetch(c);
-    __builtin_prefetch(c + TL_CONN_ZEEK_LINE * TL_CONN_LINE);
-    __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 1) * TL_CONN_LINE);
-    __builtin_prefetch(c + (TL_CONN_ZEEK_LINE + 2) * TL_CONN_LINE);
-    __builtin_prefetch(c + TL_CONN_FSM_LINE * TL_CONN_LINE);
-    __builtin_prefetch(&tr->links[s]);
+    PREFETCH_HOT(c, &tr->links[s], 3);
 }
 
 void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *ds, int n)
