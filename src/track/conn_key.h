@@ -162,8 +162,8 @@ static inline uint64_t tl__hash_v6(const uint8_t *a, const uint8_t *b, uint32_t 
 
 /* Seeded hash of the key: wyhash-style folded 128-bit multiplies of the
  * key's words xored with seed-derived values, not SipHash: the key is
- * fixed-size and this runs for every packet not found by the last-flow
- * cache (measured on h1m: 46 -> 26 Ir per hash, call included). The
+ * fixed-size and this runs for every segment (measured on h1m: 46 -> 26
+ * Ir per hash, call included). The
  * per-run random seed keeps crafted captures from predicting collisions.
  * An IPv4 key is two words, so it takes one multiply less; which path a
  * key takes depends on the key alone. */
@@ -175,7 +175,7 @@ static inline uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
 }
 
 /* A packet's connection as its key would hold it, read in place: the
- * lookup of a packet the last-flow cache misses writes no key (40 bytes
+ * lookup of a segment writes no key (40 bytes
  * of stores, read back at once) and compares the stored key against
  * registers. tl_conn_key_make() is left to new connections. */
 typedef struct tl_conn_probe {
