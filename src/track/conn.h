@@ -64,6 +64,10 @@ typedef struct tl_conn {
 /* The lines a plain segment reads, for the tracker's prefetches. */
 #define TL_CONN_ZEEK_LINE (offsetof(tl_conn, zk) / TL_CONN_LINE)
 #define TL_CONN_FSM_LINE (offsetof(tl_conn, fsm) / TL_CONN_LINE)
+/* And those a SYN, FIN or RST reads too: Zeek's history and timers, then
+ * the state machines' rare fields with the connection's event list. */
+#define TL_CONN_ZEEK_RARE_LINE (offsetof(tl_conn, zk.eh) / TL_CONN_LINE)
+#define TL_CONN_TAIL_LINE (offsetof(tl_conn, retransmissions) / TL_CONN_LINE)
 _Static_assert(sizeof(tl_conn) == 8 * TL_CONN_LINE, "a connection is 8 whole cache lines");
 _Static_assert(offsetof(tl_conn, zk) == TL_CONN_LINE &&
                    offsetof(tl_conn, zk.eh) <= (TL_CONN_ZEEK_LINE + 3) * TL_CONN_LINE,
@@ -71,5 +75,10 @@ _Static_assert(offsetof(tl_conn, zk) == TL_CONN_LINE &&
 _Static_assert(offsetof(tl_conn, fsm) % TL_CONN_LINE == 0 &&
                    offsetof(tl_fsm, ep[1].last_ack) + 4 <= TL_CONN_LINE,
                "the state machines' per-segment fields are one line");
+_Static_assert(offsetof(tl_conn, zk) + sizeof(tl_zeek) <= (TL_CONN_ZEEK_RARE_LINE + 2) * TL_CONN_LINE &&
+                   TL_CONN_TAIL_LINE == TL_CONN_FSM_LINE + 1 &&
+                   offsetof(tl_conn, fsm) + sizeof(tl_fsm) <= (TL_CONN_TAIL_LINE + 1) * TL_CONN_LINE,
+               "Zeek's rare fields are the two lines after its per-segment ones, and "
+               "the state machines' rest is in the last line");
 
 #endif

@@ -720,12 +720,12 @@ static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_deco
         const char *c = (const char *)&conns[found - 1];
         PREFETCH_HOT(c, &links[found - 1], 2);
         /* A SYN, FIN or RST also reads Zeek's history and timers and the
-         * state machines' rare fields (lines 4, 5, 7); for the others the
-         * same prefetches name line 0 again, without a branch. */
+         * state machines' rare fields (conn.h); for the others the same
+         * prefetches name line 0 again, without a branch. */
         size_t rare = (d[j].pkt.flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST)) != 0;
-        __builtin_prefetch(c + rare * 4 * TL_CONN_LINE, 0, 2);
-        __builtin_prefetch(c + rare * 5 * TL_CONN_LINE, 0, 2);
-        __builtin_prefetch(c + rare * 7 * TL_CONN_LINE, 0, 2);
+        __builtin_prefetch(c + rare * TL_CONN_ZEEK_RARE_LINE * TL_CONN_LINE, 0, 2);
+        __builtin_prefetch(c + rare * (TL_CONN_ZEEK_RARE_LINE + 1) * TL_CONN_LINE, 0, 2);
+        __builtin_prefetch(c + rare * TL_CONN_TAIL_LINE * TL_CONN_LINE, 0, 2);
         if (an) {   /* 88 bytes: two lines, a quarter of them three */
             const char *a = (const char *)&an[found - 1];
             __builtin_prefetch(a, 0, 2);
