@@ -241,6 +241,12 @@ for mode in "tcplens --conns" "tcplens --json" "tcplens (text)"; do
         "$(awk -v k="$(rss "$mode" "$main")" 'BEGIN{print k/1024}')" "<=" \
         "$(awk -v p="$(concurrent "$main")" 'BEGIN{print 32 + 250*p/1048576}')"
 done
+# The bare limit's own ratios, for reading the two speed ratios above:
+# walk+hash waits on memory as tcplens does, tcpdump on its instructions,
+# so on a shared host they move with the neighbours' use of the caches.
+echo "For reference, the bare limit (walk+hash) in the same run:"
+[ -n "$td" ] && awk -v a="$wh" -v b="$td" 'BEGIN{printf "  %-58s %10.2f\n", "walk+hash / tcpdump (× faster)", a/b}'
+[ -n "$ts" ] && awk -v a="$wh" -v b="$ts" 'BEGIN{printf "  %-58s %10.2f\n", "walk+hash / tshark (× faster; tshark rate from h1m)", a/b}'
 echo
 echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo); $(date -u +%Y-%m-%d);" \
      "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (wall time well above CPU time means other work shared the cores)"
