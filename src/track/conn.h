@@ -47,14 +47,19 @@ typedef struct tl_conn {
     /* kinds in ev_seen: a count, not a popcount (without -mpopcnt that is
      * a libgcc call, 2 Ir/packet on h10m) */
     uint8_t n_ev_kinds;
-    int64_t last_ns;           /* nanoseconds after first_ts */
-    tl_time first_ts;
+    int64_t last_ns;           /* nanoseconds after the first packet */
+    /* the first packet's time (tl_time, whose padding holds last_order) */
+    int64_t first_sec;
+    uint32_t first_nsec;
+    /* the tracker's count of segments at this connection's last one:
+     * orders connections whose last packets have the same time */
+    uint32_t last_order;
     tl_zeek zk;                /* lines 1 to 3: per segment; 4 and 5: not */
     tl_fsm fsm;                /* line 6 */
     /* per connection or per event, not per segment */
     uint32_t retransmissions;
     uint32_t ev_seen;          /* 1 << kind for each kind seen */
-    int64_t finished_ns;       /* nanoseconds after first_ts */
+    int64_t finished_ns;       /* nanoseconds after the first packet */
     double handshake_rtt;
     uint8_t ev_order[(TL_EV_COUNT * TL_CONN_EV_BITS + 7) / 8];
     uint32_t id;               /* 1-based, in order of first packet */

@@ -5,7 +5,7 @@
 # the helper holding them became a function it judged free of side effects
 # (f2ab426 to eb0a2a1: 1 prefetch left of 10). This counts them in the
 # disassembly: the table entry, the connection's lines (for a SYN, FIN or
-# RST its rarer ones too), its list link and analysis state in
+# RST its rarer ones too) and its analysis state in
 # tl_tracker_feed_many, the file ahead in the pcap batch loop, the
 # connections a sweep ends next (sweep) and the next free slot (conn_new);
 # the last two were deleted the same way when first written.
@@ -35,7 +35,7 @@ check() {   # FUNCTION AT_LEAST
     if [ "$n" -ge "$2" ]; then echo "ok: $1 has $n prefetches (at least $2)"
     else echo "FAIL: $1 has $n prefetches, at least $2 expected"; fails=$((fails + 1)); fi
 }
-check tl_tracker_feed_many 25
+check tl_tracker_feed_many 23
 check tl__pcapbuf_take_many 2
 check sweep 4
 check conn_new 2

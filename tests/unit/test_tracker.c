@@ -282,8 +282,8 @@ static void idle_connection_is_summarised_and_forgotten(void **state)
     assert_int_equal(R.nrecs, 2);
 }
 
-/* The tracker remembers the last packet's connection; a connection that
- * ends must not be found that way any more. */
+/* Packets of a 4-tuple after its connection went idle belong to a new
+ * connection, not to the one just summarised. */
 static void a_run_of_packets_outliving_its_connection_starts_a_new_one(void **state)
 {
     (void)state;
@@ -298,6 +298,61 @@ static void a_run_of_packets_outliving_its_connection_starts_a_new_one(void **st
     finish();
     assert_int_equal(R.nrecs, 2);
     assert_int_equal(R.recs[1].conn, 2);
+}
+
+/* The active list is in idle order only to within an idle bucket (1.07 s
+ * for a 10 s timeout): conn 1's packet at 1.9 s does not move it behind
+ * conn 2. A sweep must still find conn 2 idle behind conn 1, which is not. */
+static void sweep_finds_an_idle_connection_behind_a_busier_one(void **state)
+{
+    (void)state;
+    start(0, 10.0, false);
+    seg(1.0, 1001, true, A | P, 100, 900, 10, 0);
+    seg(1.5, 1002, true, A | P, 100, 900, 10, 0);
+    seg(1.9, 1001, true, A | P, 110, 900, 10, 0);
+    seg(11.7, 1003, true, A | P, 100, 900, 10, 0);   /* conn 1 idle 9.8 s, conn 2 10.2 s */
+    assert_int_equal(R.nrecs, 1);
+    assert_int_equal(R.recs[0].conn, 2);
+    assert_true(R.recs[0].evicted);
+    finish();
+    assert_int_equal(R.nrecs, 3);
+}
+
+/* Connections whose last packets have the same time are summarised in the
+ * order of those packets, as when every packet moved its connection. */
+static void idle_connections_end_in_the_order_of_their_last_packets(void **state)
+{
+    (void)state;
+    start(0, 10.0, false);
+    seg(1.0, 1001, true, A | P, 100, 900, 10, 0);
+    seg(1.2, 1002, true, A | P, 100, 900, 10, 0);
+    seg(1.5, 1002, true, A | P, 110, 900, 10, 0);
+    seg(1.5, 1001, true, A | P, 110, 900, 10, 0);
+    seg(12.0, 1003, true, A | P, 100, 900, 10, 0);
+    assert_int_equal(R.nrecs, 2);
+    assert_int_equal(R.recs[0].conn, 2);
+    assert_int_equal(R.recs[1].conn, 1);
+    finish();
+}
+
+/* --max-conns evicts the connection whose last packet is the oldest, also
+ * when a later packet did not move its connection in the list (300 s
+ * timeout: buckets of 4.3 s). */
+static void max_conns_evicts_the_least_recently_seen(void **state)
+{
+    (void)state;
+    start(2, 0, false);
+    seg(1.0, 1001, true, A | P, 100, 900, 10, 0);
+    seg(1.1, 1002, true, A | P, 100, 900, 10, 0);
+    seg(1.2, 1001, true, A | P, 110, 900, 10, 0);
+    seg(1.3, 1003, true, A | P, 100, 900, 10, 0);
+    assert_int_equal(R.nrecs, 1);
+    assert_int_equal(R.recs[0].conn, 2);
+    seg(1.4, 1001, true, A | P, 120, 900, 10, 0);
+    seg(1.5, 1004, true, A | P, 100, 900, 10, 0);   /* conn 3 (1.3) is older than conn 1 (1.4) */
+    assert_int_equal(R.nrecs, 2);
+    assert_int_equal(R.recs[1].conn, 3);
+    finish();
 }
 
 static void tick_summarises_idle_connections_without_packets(void **state)
@@ -645,6 +700,9 @@ int main(void)
         cmocka_unit_test(idle_connection_is_summarised_and_forgotten),
         cmocka_unit_test(a_run_of_packets_outliving_its_connection_starts_a_new_one),
         cmocka_unit_test(tick_summarises_idle_connections_without_packets),
+        cmocka_unit_test(sweep_finds_an_idle_connection_behind_a_busier_one),
+        cmocka_unit_test(idle_connections_end_in_the_order_of_their_last_packets),
+        cmocka_unit_test(max_conns_evicts_the_least_recently_seen),
         cmocka_unit_test(crossing_syns_are_one_connection_opened_simultaneously),
         cmocka_unit_test(first_packet_syn_ack_makes_its_sender_the_server),
         cmocka_unit_test(midstream_relative_numbers_start_at_one_as_tshark),
