@@ -465,7 +465,7 @@ static void sweep_idle(tl_tracker *tr, tl_time now)
         else
             finalize(tr, s, true, now);
     }
-    qsort(tr->idle, n, sizeof *tr->idle, by_last);
+    if (n > 1) qsort(tr->idle, n, sizeof *tr->idle, by_last);   /* tr->idle may be NULL */
     for (uint32_t i = 0; i < n; i++) {
         if (i + 2 < n) prefetch_slot(tr, tr->idle[i + 2].slot);
         finalize(tr, tr->idle[i].slot, true, now);
