@@ -163,8 +163,8 @@ static inline uint64_t tl__hash_v6(const uint8_t *a, const uint8_t *b, uint32_t 
 /* Seeded hash of the key: wyhash-style folded 128-bit multiplies of the
  * key's words xored with seed-derived values, not SipHash: the key is
  * fixed-size and this runs for every segment (measured on h1m: 46 -> 26
- * Ir per hash, call included). The
- * per-run random seed keeps crafted captures from predicting collisions.
+ * Ir per hash, call included). The per-run random seed keeps crafted
+ * captures from predicting collisions.
  * An IPv4 key is two words, so it takes one multiply less; which path a
  * key takes depends on the key alone. */
 static inline uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
@@ -175,9 +175,9 @@ static inline uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
 }
 
 /* A packet's connection as its key would hold it, read in place: the
- * lookup of a segment writes no key (40 bytes
- * of stores, read back at once) and compares the stored key against
- * registers. tl_conn_key_make() is left to new connections. */
+ * lookup of a segment writes no key (40 bytes of stores, read back at
+ * once) and compares the stored key against registers. tl_conn_key_make()
+ * is left to new connections. */
 typedef struct tl_conn_probe {
     uint64_t addrs;           /* IPv4: the key's a, then b, 4 bytes each */
     const uint8_t *a, *b;     /* other families: the packet's addresses in key order */

@@ -59,9 +59,9 @@ struct tl_tracker {
     uint32_t live;             /* connections in the table */
     uint32_t next_id;
     uint8_t idle_shift;        /* idle buckets are 2^idle_shift ns (touch_active) */
-    uint32_t segments_fed;     /* for tl_conn.last_order */
-    bool exact_order;          /* the active list is in exact idle order (make_active_exact) */
     double idle_bucket;        /* the same in seconds */
+    bool exact_order;          /* the active list is in exact idle order (make_active_exact) */
+    uint32_t segments_fed;     /* for tl_conn.last_order */
     idle_conn *idle;           /* sweep_idle's gathering, kept for the next sweep */
     uint32_t idle_cap;
     tl_time last_sweep;
