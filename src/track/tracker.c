@@ -1,10 +1,12 @@
 /* tracker.c -- glue of the track stage: frame -> connection -> sub-modules -> sink.
  *
- * Owns the connection table, generations (port reuse), roles, tshark-style
- * relative sequence numbers and window scaling, bounded memory (max conns,
- * idle timeout, linger after close) and the order of sink calls per frame:
- * (start, at the first frame only), packet, state changes, events, finished
- * connection records.
+ * Owns the connection table and slot pool, generations (port reuse),
+ * roles, tshark-style relative sequence numbers and window scaling, and
+ * the order of sink calls per frame: (start, at the first frame only),
+ * packet, state changes, events, finished connection records. When a
+ * connection ends for lack of packets or room (max conns, idle timeout,
+ * linger after close) is expiry.c's; the state both share is in
+ * tracker_int.h.
  */
 #include <math.h>
 #include <stddef.h>
@@ -14,62 +16,11 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "tcplens/tracker.h"
-#include "track/conn.h"
-#include "track/table.h"
 #include "track/track_out.h"
-#include "util/time_inline.h"
-#include "util/compiler.h"
+#include "track/tracker_int.h"
 
 #define DEFAULT_MAX_CONNS 1000000u
 #define DEFAULT_IDLE 300.0   /* Zeek's tcp_inactivity_timeout */
-#define LINGER_AFTER_CLOSE 5.0 /* Zeek's tcp_close_delay: late ACKs/RSTs still belong */
-
-/* Doubly linked list of slot indices, oldest first. The active list is in
- * idle order only to within an idle bucket (see touch_active). */
-typedef struct conn_list {
-    uint32_t head, tail;
-} conn_list;
-
-/* A slot's neighbours in the active or finished list; the free list is
- * chained through .next. Kept apart from tl_conn (see conn.h). */
-typedef struct tl_conn_link {
-    uint32_t prev, next;
-} tl_conn_link;
-
-/* An idle connection found by sweep_idle: its last packet's time and
- * place in the order of segments (tl_conn.last_order). */
-typedef struct idle_conn {
-    tl_time last;
-    uint32_t order, slot;
-} idle_conn;
-
-struct tl_tracker {
-    tl_tracker_config cfg;
-    tl_sink sink;
-    tl_table table;
-    tl_conn *conns;            /* slot pool (pool_resize) */
-    uint32_t pool_cap;         /* slots mapped at conns; >= cap */
-    tl_conn_link *links;       /* list links of each slot */
-    tl_analysis *an;           /* analysis state of each slot; NULL without analysis */
-    uint32_t an_cap;           /* slots mapped at an (pool_resize) */
-    uint32_t cap, free_head;   /* free slots chained through links[].next */
-    uint32_t used;             /* slots [0, used) were ever handed out */
-    conn_list active, finished;
-    uint32_t live;             /* connections in the table */
-    uint32_t next_id;
-    uint8_t idle_shift;        /* idle buckets are 2^idle_shift ns (touch_active) */
-    double idle_bucket;        /* the same in seconds */
-    bool exact_order;          /* the active list is in exact idle order (make_active_exact) */
-    uint32_t segments_fed;     /* for tl_conn.last_order */
-    idle_conn *idle;           /* sweep_idle's gathering, kept for the next sweep */
-    uint32_t idle_cap;
-    tl_time last_sweep;
-    int64_t sweep_sec;         /* no sweep due before this second: see set_last_sweep */
-    bool have_time;
-    bool analysis;             /* the sink shows Wireshark's analysis (sink.h) */
-    tl_stats stats;
-};
 
 static const tl_conn_key *key_of(void *ctx, uint32_t slot)
 {
@@ -85,13 +36,7 @@ int tl_tracker_new(tl_tracker **out, const tl_tracker_config *cfg, const tl_sink
     if (cfg) tr->cfg = *cfg;
     if (!tr->cfg.max_conns) tr->cfg.max_conns = DEFAULT_MAX_CONNS;
     if (tr->cfg.idle_timeout <= 0) tr->cfg.idle_timeout = DEFAULT_IDLE;
-    /* Idle buckets of at most an eighth of the timeout, and of at most
-     * 2^32 ns (4.3 s): a sweep walks the connections idle for between the
-     * timeout less one bucket and the timeout (sweep_idle). */
-    while (tr->idle_shift < 32 &&
-           (double)(1ull << (tr->idle_shift + 1)) <= tr->cfg.idle_timeout * 1e9 / 8)
-        tr->idle_shift++;
-    tr->idle_bucket = (double)(1ull << tr->idle_shift) / 1e9;
+    tl__expiry_init(tr);
     if (!tr->cfg.hash_seed && getrandom(&tr->cfg.hash_seed, sizeof tr->cfg.hash_seed, 0) < 0)
         tr->cfg.hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
     tr->sink = *sink;
@@ -107,84 +52,6 @@ int tl_tracker_new(tl_tracker **out, const tl_tracker_config *cfg, const tl_sink
     }
     *out = tr;
     return TL_OK;
-}
-
-/* ---- lists and slots ---------------------------------------------------- */
-
-static void list_remove(tl_tracker *tr, conn_list *l, uint32_t s)
-{
-    tl_conn_link *c = &tr->links[s];
-    if (c->prev != TL_NIL) tr->links[c->prev].next = c->next; else l->head = c->next;
-    if (c->next != TL_NIL) tr->links[c->next].prev = c->prev; else l->tail = c->prev;
-    c->prev = c->next = TL_NIL;
-}
-
-static void list_append(tl_tracker *tr, conn_list *l, uint32_t s)
-{
-    tl_conn_link *c = &tr->links[s];
-    c->next = TL_NIL;
-    c->prev = l->tail;
-    if (l->tail != TL_NIL) tr->links[l->tail].next = s; else l->head = s;
-    l->tail = s;
-}
-
-/* list_remove + list_append for a slot of l, in one pass: every packet
- * moves its connection to the tail of the active list (idle order). */
-static inline void list_move_to_tail(tl_tracker *tr, conn_list *l, uint32_t s)
-{
-    if (s == l->tail) return;
-    tl_conn_link *c = &tr->links[s];
-    if (c->prev != TL_NIL) tr->links[c->prev].next = c->next; else l->head = c->next;
-    tr->links[c->next].prev = c->prev;   /* not the tail: a next exists */
-    tr->links[l->tail].next = s;
-    c->prev = l->tail;
-    c->next = TL_NIL;
-    l->tail = s;
-}
-
-/* A packet of the connection in slot s, at t ns after its first. The
- * active list keeps connections in idle order to within an idle bucket
- * (sweep_idle finds the exact order): a connection moves to the tail at
- * its first packet in a bucket of its own time, not at every packet.
- * That move reads and writes three links at random, the slot's and its
- * neighbours' (perf on h10m: 3 % of the run on those loads), and with
- * buckets of 4.3 s 1.3 % of h10m's packets make one. Once --max-conns
- * has had to evict, every packet moves its connection (make_active_exact). */
-static inline void touch_active(tl_tracker *tr, tl_conn *c, uint32_t s, int64_t t)
-{
-    bool new_bucket = ((uint64_t)(t ^ c->last_ns) >> tr->idle_shift) != 0;
-    c->last_ns = t;
-    c->last_order = tr->segments_fed++;
-    if ((new_bucket || tr->exact_order) && !c->finished) list_move_to_tail(tr, &tr->active, s);
-}
-
-static int by_age(const void *a, const void *b, void *ctx)
-{
-    const tl_tracker *tr = ctx;
-    /* segments since each one's last: the counter may have wrapped */
-    uint32_t x = tr->segments_fed - tr->conns[*(const uint32_t *)a].last_order;
-    uint32_t y = tr->segments_fed - tr->conns[*(const uint32_t *)b].last_order;
-    return (x < y) - (x > y);
-}
-
-/* --max-conns evicts the connection whose last packet is the oldest, the
- * head of an active list in exact order. The first time, the list is put
- * in the order of the connections' last packets, and from then on every
- * packet moves its connection. Without memory for the sort the list stays
- * in order to within an idle bucket. */
-static void make_active_exact(tl_tracker *tr)
-{
-    tr->exact_order = true;
-    uint32_t n = 0;
-    for (uint32_t s = tr->active.head; s != TL_NIL; s = tr->links[s].next) n++;
-    uint32_t *order = n ? malloc((size_t)n * sizeof *order) : NULL;
-    if (!order) return;
-    n = 0;
-    for (uint32_t s = tr->active.head; s != TL_NIL; s = tr->links[s].next) order[n++] = s;
-    qsort_r(order, n, sizeof *order, by_age, tr);
-    tr->active.head = tr->active.tail = TL_NIL;
-    for (uint32_t i = 0; i < n; i++) list_append(tr, &tr->active, order[i]);
-    free(order);
 }
 
 static void slot_free(tl_tracker *tr, uint32_t s)
@@ -279,9 +146,6 @@ static tl_event_kind event_at(const tl_conn *c, unsigned i)
     return (tl_event_kind)((v >> (pos & 7)) & ((1u << TL_CONN_EV_BITS) - 1));
 }
 
-static inline tl_time conn_first_ts(const tl_conn *c) { return (tl_time){c->first_sec, c->first_nsec}; }
-static inline tl_time conn_last(const tl_conn *c) { return tl__time_at(conn_first_ts(c), c->last_ns); }
-
 static void emit_event(tl_tracker *tr, tl_conn *c, const tl_frame *f, tl_time ts,
                        const tl_track_event *te)
 {
@@ -324,7 +188,7 @@ static void fill_uid(char *uid, uint64_t seed, uint32_t id)
 }
 
 /* Writes the record of slot s and frees it. */
-static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
+void tl__tracker_finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
 {
     tl_conn *c = &tr->conns[s];
     tl_track_out o;
@@ -365,124 +229,11 @@ static void finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
 
     /* the hash is recomputed rather than kept: 8 bytes less per connection */
     tl_table_remove(&tr->table, &c->key, tl_conn_key_hash(&c->key, tr->cfg.hash_seed));
-    list_remove(tr, c->finished ? &tr->finished : &tr->active, s);
+    tl__list_remove(tr, c->finished ? &tr->finished : &tr->active, s);
     tl_zeek_release(&c->zk);
     c->in_use = false;
     slot_free(tr, s);
     tr->live--;
-}
-
-/* tl__time_diff(last, now) >= 1.0 without doubles, the same verdict for
- * any tl_time (nsec may exceed 1e9 in a crafted capture): the difference
- * in whole nanoseconds against 1e9. Past a few seconds either way the
- * nanoseconds (< 2^32) cannot change it. */
-static bool second_passed(tl_time last, tl_time now)
-{
-    int64_t ds = (int64_t)((uint64_t)now.sec - (uint64_t)last.sec);
-    if (ds > 5 || ds < -5) return ds > 0;
-    return ds * 1000000000 + ((int64_t)now.nsec - (int64_t)last.nsec) >= 1000000000;
-}
-
-/* With a normalised time (nsec < 1e9, as every capture format gives
- * unless crafted), no second has passed while the frame's second is below
- * last.sec + 1: then one compare per frame decides (second_passed() costs
- * 12 Ir). Otherwise every frame takes the exact test. */
-static void set_last_sweep(tl_tracker *tr, tl_time now)
-{
-    tr->last_sweep = now;
-    tr->sweep_sec = now.nsec < 1000000000 && now.sec < INT64_MAX ? now.sec + 1 : INT64_MIN;
-}
-
-static inline bool sweep_due(const tl_tracker *tr, tl_time now)
-{
-    if (now.sec < tr->sweep_sec && now.nsec < 1000000000) return false;
-    return second_passed(tr->last_sweep, now);
-}
-
-/* The whole of slot s, asked for ahead of finalize(), which reads every
- * line to write the record; the slot's list link too. */
-static TL__ALWAYS_INLINE void prefetch_slot(const tl_tracker *tr, uint32_t s)
-{
-    const char *c = (const char *)&tr->conns[s];
-    for (size_t at = 0; at < sizeof(tl_conn); at += TL_CONN_LINE) __builtin_prefetch(c + at);
-    __builtin_prefetch(&tr->links[s]);
-}
-
-/* A sweep ends connections in list order, each long untouched: without
- * asking ahead, each waited for its lines, then for its table entry
- * (perf on h10m: 3 % of the run in sweep and tl_table_remove, nearly all
- * of it on those loads). So the connection two ahead is asked for, and
- * the table entry of the next one, whose key has arrived by then. */
-static TL__ALWAYS_INLINE void prefetch_expiry(const tl_tracker *tr, uint32_t s)
-{
-    uint32_t next = tr->links[s].next;
-    if (next == TL_NIL) return;
-    uint64_t h = tl_conn_key_hash(&tr->conns[next].key, tr->cfg.hash_seed);
-    __builtin_prefetch(&tr->table.e[(uint32_t)h & tr->table.mask]);
-    uint32_t after = tr->links[next].next;
-    if (after != TL_NIL) prefetch_slot(tr, after);
-}
-
-static int by_last(const void *a, const void *b)
-{
-    const idle_conn *x = a, *y = b;
-    int c = tl__time_cmp(x->last, y->last);
-    return c ? c : (x->order > y->order) - (x->order < y->order);
-}
-
-static bool reserve_idle(tl_tracker *tr, uint32_t n)
-{
-    if (n < tr->idle_cap) return true;
-    uint32_t cap = tr->idle_cap ? tr->idle_cap * 2 : 64;
-    idle_conn *g = cap > tr->idle_cap ? realloc(tr->idle, (size_t)cap * sizeof *g) : NULL;
-    if (!g) return false;
-    tr->idle = g;
-    tr->idle_cap = cap;
-    return true;
-}
-
-/* Ends the active connections idle for longer than the timeout, in the
- * order of their last packets, as an exact idle order would list them.
- * The active list is in order of each connection's last move to its
- * tail, and a connection's last packet came less than one idle bucket
- * after that move (touch_active): behind a connection idle for no more
- * than the timeout less a bucket, none is idle for longer than the
- * timeout, and the walk stops there. The idle ones are gathered first:
- * finalize unlinks them. Without memory for that, each is ended where
- * it is found. */
-static void sweep_idle(tl_tracker *tr, tl_time now)
-{
-    const double timeout = tr->cfg.idle_timeout, none_behind = timeout - tr->idle_bucket - 1e-6;
-    uint32_t n = 0;
-    for (uint32_t s = tr->active.head, next; s != TL_NIL; s = next) {
-        next = tr->links[s].next;
-        tl_time last = conn_last(&tr->conns[s]);
-        double idle = tl__time_diff(last, now);
-        if (idle <= none_behind) break;
-        if (idle <= timeout) continue;
-        if (reserve_idle(tr, n))
-            tr->idle[n++] = (idle_conn){last, tr->conns[s].last_order, s};
-        else
-            finalize(tr, s, true, now);
-    }
-    if (n > 1) qsort(tr->idle, n, sizeof *tr->idle, by_last);   /* tr->idle may be NULL */
-    for (uint32_t i = 0; i < n; i++) {
-        if (i + 2 < n) prefetch_slot(tr, tr->idle[i + 2].slot);
-        finalize(tr, tr->idle[i].slot, true, now);
-    }
-}
-
-/* Expire connections that ended LINGER seconds ago or went idle. */
-static void sweep(tl_tracker *tr, tl_time now)
-{
-    while (tr->finished.head != TL_NIL &&
-           tl__time_diff(tl__time_at(conn_first_ts(&tr->conns[tr->finished.head]),
-                                     tr->conns[tr->finished.head].finished_ns), now) > LINGER_AFTER_CLOSE) {
-        prefetch_expiry(tr, tr->finished.head);
-        finalize(tr, tr->finished.head, false, now);
-    }
-    sweep_idle(tr, now);
-    set_last_sweep(tr, now);
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -491,9 +242,9 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
                          const tl_packet *p, tl_time ts)
 {
     if (tr->live >= tr->cfg.max_conns) {
-        if (!tr->exact_order && tr->finished.head == TL_NIL) make_active_exact(tr);
+        if (!tr->exact_order && tr->finished.head == TL_NIL) tl__make_active_exact(tr);
         uint32_t victim = tr->finished.head != TL_NIL ? tr->finished.head : tr->active.head;
-        if (victim != TL_NIL) finalize(tr, victim, tr->finished.head != victim, ts);
+        if (victim != TL_NIL) tl__tracker_finalize(tr, victim, tr->finished.head != victim, ts);
     }
     uint32_t s = slot_alloc(tr);
     if (s == TL_NIL || tl_table_insert(&tr->table, hash, s) < 0) {
@@ -522,7 +273,7 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
     /* Zeek decides who the originator is from the first packet. */
     bool flip = tl_zeek_first_packet_flips(&c->zk, p);
     c->client_dir = (uint8_t)(flip ? dir ^ 1 : dir);
-    list_append(tr, &tr->active, s);
+    tl__list_append(tr, &tr->active, s);
     tr->live++;
     tr->stats.conns++;
     if (tr->live > tr->stats.peak_conns) tr->stats.peak_conns = tr->live;
@@ -625,7 +376,7 @@ static uint32_t conn_next(tl_tracker *tr, uint32_t s, int dir, const tl_frame *f
     tl_analysis carried;
     if (tr->analysis) carried = tr->an[s];
     uint8_t carried_client_dir = old->client_dir;
-    finalize(tr, s, false, f->ts);
+    tl__tracker_finalize(tr, s, false, f->ts);
     s = conn_new(tr, &k, tl_conn_key_hash(&k, tr->cfg.hash_seed), dir, p, f->ts);
     if (s != TL_NIL && tr->analysis) {
         tr->an[s] = carried;
@@ -727,8 +478,8 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
     if (o.n_changes && !c->finished && tl_fsm_is_finished(&c->fsm)) {
         c->finished = true;
         c->finished_ns = c->last_ns;
-        list_remove(tr, &tr->active, s);
-        list_append(tr, &tr->finished, s);
+        tl__list_remove(tr, &tr->active, s);
+        tl__list_append(tr, &tr->finished, s);
     }
 }
 
@@ -742,7 +493,7 @@ static TL__ALWAYS_INLINE void feed_one(tl_tracker *tr, feed_mode m, const tl_fra
 {
     /* stats.packets and .tcp are counted per batch (tl_tracker_feed_many);
      * the first frame's start is there too. */
-    if (sweep_due(tr, f->ts)) sweep(tr, f->ts);
+    if (sweep_due(tr, f->ts)) tl__sweep(tr, f->ts);
 
     if (res == TL_DECODE_OK) {
         feed_tcp(tr, m, f, reason, pkt, q, hash, named);
@@ -866,7 +617,7 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
     if (n <= 0) return;
     feed_mode m = {tr->sink.ops->packet != NULL, tr->cfg.verify_checksums};
     if (!tr->have_time) {
-        set_last_sweep(tr, fs[0].ts);
+        tl__set_last_sweep(tr, fs[0].ts);
         tr->have_time = true;
         if (tr->sink.ops->start) tr->sink.ops->start(tr->sink.ctx, &fs[0]);
     }
@@ -909,7 +660,7 @@ void tl_tracker_feed(tl_tracker *tr, const tl_frame *f, tl_decode_result res,
 
 void tl_tracker_tick(tl_tracker *tr, tl_time now)
 {
-    if (tr->have_time && sweep_due(tr, now)) sweep(tr, now);
+    if (tr->have_time && sweep_due(tr, now)) tl__sweep(tr, now);
 }
 
 void tl_tracker_error(tl_tracker *tr, const char *file, int64_t offset, uint64_t packet,
@@ -946,12 +697,12 @@ void tl_tracker_finish(tl_tracker *tr, const tl_source_stats *src)
     if (order) qsort_r(order, n, sizeof *order, by_id, tr->conns);
     for (uint32_t i = 0; i < n; i++) {
         if (i + 2 < n) prefetch_slot(tr, order[i + 2]);
-        finalize(tr, order[i], false, now);
+        tl__tracker_finalize(tr, order[i], false, now);
     }
     free(order);
     /* Without memory for the ordering, still write every record. */
     for (uint32_t s = 0; s < tr->used; s++)
-        if (tr->conns[s].in_use) finalize(tr, s, false, now);
+        if (tr->conns[s].in_use) tl__tracker_finalize(tr, s, false, now);
 
     if (src) {
         tr->stats.filtered = src->filtered;

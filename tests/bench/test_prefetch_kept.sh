@@ -7,7 +7,8 @@
 # disassembly: the table entry, the connection's lines (for a SYN, FIN or
 # RST its rarer ones too) and its analysis state in
 # tl_tracker_feed_many, the file ahead in the pcap batch loop, the
-# connections a sweep ends next (sweep) and the next free slot (conn_new);
+# connections a sweep ends next (tl__sweep, expiry.c) and the next free
+# slot (conn_new);
 # the last two were deleted the same way when first written.
 # Exit 0 pass, 1 fail, 77 skip (reason on the last line).
 set -eu
@@ -37,7 +38,7 @@ check() {   # FUNCTION AT_LEAST
 }
 check tl_tracker_feed_many 23
 check tl__pcapbuf_take_many 2
-check sweep 4
+check tl__sweep 4
 check conn_new 2
 echo "# prefetches: $fails failed checks"
 [ $fails = 0 ]
