@@ -37,7 +37,6 @@ void tl__expiry_init(tl_tracker *tr)
     while (tr->idle_shift < 32 &&
            (double)(1ull << (tr->idle_shift + 1)) <= tr->cfg.idle_timeout * 1e9 / 8)
         tr->idle_shift++;
-    tr->idle_bucket = (double)(1ull << tr->idle_shift) / 1e9;
 }
 
 static int by_age(const void *a, const void *b, void *ctx)
@@ -57,11 +56,9 @@ static int by_age(const void *a, const void *b, void *ctx)
 void tl__make_active_exact(tl_tracker *tr)
 {
     tr->exact_order = true;
-    uint32_t n = 0;
-    for (uint32_t s = tr->active.head; s != TL_NIL; s = tr->links[s].next) n++;
-    uint32_t *order = n ? malloc((size_t)n * sizeof *order) : NULL;
+    /* live counts the finished ones too: enough room for the active */
+    uint32_t n = 0, *order = tr->live ? malloc((size_t)tr->live * sizeof *order) : NULL;
     if (!order) return;
-    n = 0;
     for (uint32_t s = tr->active.head; s != TL_NIL; s = tr->links[s].next) order[n++] = s;
     qsort_r(order, n, sizeof *order, by_age, tr);
     tr->active.head = tr->active.tail = TL_NIL;
@@ -82,8 +79,9 @@ bool tl__second_passed(tl_time last, tl_time now)
 
 /* With a normalised time (nsec < 1e9, as every capture format gives
  * unless crafted), no second has passed while the frame's second is below
- * last.sec + 1: then one compare per frame decides (tl__second_passed() costs
- * 12 Ir; sweep_due in tracker_int.h). Otherwise every frame takes the exact test. */
+ * last.sec + 1: then one compare per frame decides (sweep_due;
+ * tl__second_passed() costs 12 Ir). Otherwise every frame takes the exact
+ * test. */
 void tl__set_last_sweep(tl_tracker *tr, tl_time now)
 {
     tr->last_sweep = now;
@@ -130,11 +128,12 @@ static bool reserve_idle(tl_tracker *tr, uint32_t n)
  * after that move (touch_active): behind a connection idle for no more
  * than the timeout less a bucket, none is idle for longer than the
  * timeout, and the walk stops there. The idle ones are gathered first:
- * tl__tracker_finalize unlinks them. Without memory for that, each is ended where
- * it is found. */
+ * tl__tracker_finalize unlinks them. Without memory for that, each is
+ * ended where it is found. */
 static void sweep_idle(tl_tracker *tr, tl_time now)
 {
-    const double timeout = tr->cfg.idle_timeout, none_behind = timeout - tr->idle_bucket - 1e-6;
+    const double timeout = tr->cfg.idle_timeout;
+    const double none_behind = timeout - (double)(1ull << tr->idle_shift) / 1e9 - 1e-6;
     uint32_t n = 0;
     for (uint32_t s = tr->active.head, next; s != TL_NIL; s = next) {
         next = tr->links[s].next;

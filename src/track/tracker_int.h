@@ -46,7 +46,6 @@ struct tl_tracker {
     uint32_t live;             /* connections in the table */
     uint32_t next_id;
     uint8_t idle_shift;        /* idle buckets are 2^idle_shift ns (touch_active) */
-    double idle_bucket;        /* the same in seconds */
     bool exact_order;          /* the active list is in exact idle order (tl__make_active_exact) */
     uint32_t segments_fed;     /* for tl_conn.last_order */
     idle_conn *idle;           /* sweep_idle's gathering, kept for the next sweep */
@@ -74,8 +73,8 @@ void tl__list_append(tl_tracker *tr, conn_list *l, uint32_t s);
 static inline tl_time conn_first_ts(const tl_conn *c) { return (tl_time){c->first_sec, c->first_nsec}; }
 static inline tl_time conn_last(const tl_conn *c) { return tl__time_at(conn_first_ts(c), c->last_ns); }
 
-/* tl__list_remove + tl__list_append for a slot of l, in one pass: every packet
- * moves its connection to the tail of the active list (idle order). */
+/* tl__list_remove + tl__list_append for a slot of l, in one pass
+ * (touch_active). */
 static inline void list_move_to_tail(tl_tracker *tr, conn_list *l, uint32_t s)
 {
     if (s == l->tail) return;
