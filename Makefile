@@ -5,7 +5,8 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -I.
-LDLIBS  += -lpcap -lm
+# libpcap is loaded when first needed (src/source/pcap_lazy.c), not linked
+LDLIBS  += -ldl -lpthread -lm
 PREFIX  ?= /usr/local
 DESTDIR ?=
 

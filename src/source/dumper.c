@@ -22,6 +22,11 @@ int tl_dumper_open(tl_dumper **out, const char *path, int linktype, int ts_digit
     tl_dumper *d = calloc(1, sizeof(*d));
     if (!d)
         return tl_err(errbuf, TL_ENOMEM, "%s: out of memory", path);
+    int loaded = tl__pcap_load(errbuf);
+    if (loaded != 0) {
+        free(d);
+        return loaded;
+    }
     d->nano = ts_digits == 9;
     d->dead = pcap_open_dead_with_tstamp_precision(
         linktype, 262144, d->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);

@@ -47,6 +47,9 @@ static void drop_progs(tl_source *src)
 static int compile_dead(const char *filter, int dlt, struct bpf_program *prog,
                         const char *name, char *errbuf)
 {
+    int loaded = tl__pcap_load(errbuf);
+    if (loaded != 0)
+        return loaded;
     pcap_t *dead = pcap_open_dead(dlt, 262144);
     if (!dead)
         return tl_err(errbuf, TL_ENOMEM, "filter: out of memory");

@@ -69,6 +69,9 @@ tl_source *tl__source_new(const struct tl_source_ops *ops, void *priv);
  * with NULL when it closed it); live: compiles the filter for p and sets it
  * in the kernel; offline: same as tl__source_dlt(pcap_datalink(p)).
  * Returns TL_EFILTER naming `name` when the filter is invalid there. */
+/* Loads libpcap if it is not yet (pcap_lazy.c): 0, or TL_ENOTFOUND with
+ * the reason. Only callers with no libpcap error buffer need it. */
+int tl__pcap_load(char *errbuf);
 int tl__source_attach(tl_source *src, pcap_t *p, const char *name, char *errbuf);
 
 /* An offline reader learnt that frames of link type dlt follow (a pcap

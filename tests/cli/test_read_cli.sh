@@ -145,5 +145,17 @@ check "unknown option: exit 2" "[ $? = 2 ]"
 check "a missing second file: exit 1, first file fully reported" \
     "[ $? = 1 ] && [ \$(grep -c '\"type\":\"conn\"' '$work/partial.json') = 2 ]"
 
+# libpcap is loaded when first needed (src/source/pcap_lazy.c): a classic
+# pcap file is read by tcplens's own reader, a filter compiles with libpcap.
+loads_libpcap() { LD_DEBUG=files "$T" read "$@" 2>&1 >/dev/null | grep -q 'file=libpcap'; }
+check "a pcap file read without a filter does not load libpcap" "! loads_libpcap '$N' --conns"
+check "a filter loads libpcap" "loads_libpcap '$N' --conns 'port 8000'"
+TCPLENS_LIBPCAP=$work/no-libpcap.so "$T" read "$N" --conns >"$work/nolib.txt" 2>&1
+check "without libpcap a pcap file is still read" \
+    "[ $? = 0 ] && [ \$(grep -cE '^#[0-9]' '$work/nolib.txt') = 2 ]"
+TCPLENS_LIBPCAP=$work/no-libpcap.so "$T" read "$N" --conns 'port 8000' >/dev/null 2>"$work/nolib.err"
+check "without libpcap a filter fails and says why" \
+    "[ $? != 0 ] && grep -q 'libpcap could not be loaded: .*no-libpcap.so' '$work/nolib.err'"
+
 echo "# read CLI: $fails failed checks"
 [ $fails = 0 ]
