@@ -269,7 +269,8 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
     c->handshake_rtt = -1;
     tl_fsm_init(&c->fsm);
     if (tr->analysis) tl_analysis_init(&tr->an[s]);
-    tl_zeek_init(&c->zk);
+    /* the same first time as c's: the tracker's offsets are Zeek's (conn_of) */
+    tl_zeek_init(&c->zk, ts);
     /* Zeek decides who the originator is from the first packet. */
     bool flip = tl_zeek_first_packet_flips(&c->zk, p);
     c->client_dir = (uint8_t)(flip ? dir ^ 1 : dir);
@@ -353,12 +354,12 @@ static bool is_simultaneous_open(const tl_conn *c, int role, const tl_packet *p)
 
 /* Zeek's rules decide when a 4-tuple starts a new connection: a SYN after
  * a close or with a new ISN, or its timers having expired the old one. */
-static bool starts_new_conn(tl_tracker *tr, uint32_t s, int dir, const tl_frame *f,
+static bool starts_new_conn(tl_tracker *tr, uint32_t s, int dir, int64_t t,
                             const tl_packet *p, bool *reused)
 {
     tl_conn *old = &tr->conns[s];
     int role = dir ^ old->client_dir;
-    bool expired = tl_zeek_expired(&old->zk, f->ts);
+    bool expired = tl_zeek_expired_at(&old->zk, t);
     /* Only a SYN can start one (zeek.h): no call for the others. */
     *reused = (p->flags & TL_TH_SYN) && !is_simultaneous_open(old, role, p) &&
               tl_zeek_is_new_conn(&old->zk, role == 0, p);
@@ -411,14 +412,21 @@ TL__NOINLINE static uint32_t conn_first(tl_tracker *tr, const tl_frame *f,
  * bulk transfers). */
 static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p,
                         const tl_conn_probe *q, uint64_t h, uint32_t named, int *dir,
-                        bool *reused)
+                        int64_t *t, bool *reused)
 {
     *dir = q->dir;
+    *t = 0;   /* a new connection's first packet */
     uint32_t s = named;
     if (s == TL_NIL || !tr->conns[s].in_use || !tl_conn_key_is(&tr->conns[s].key, q))
         s = tl_table_find_probe(&tr->table, q, h, tr->conns, sizeof *tr->conns);
     if (s == TL_NIL) return conn_first(tr, f, p, h, *dir);
-    if (starts_new_conn(tr, s, *dir, f, p, reused)) s = conn_next(tr, s, *dir, f, p);
+    /* Once a packet, for the list order, the expiry check and Zeek: its
+     * first time is the connection's (conn_new). */
+    *t = tl__time_off(conn_first_ts(&tr->conns[s]), f->ts);
+    if (starts_new_conn(tr, s, *dir, *t, p, reused)) {
+        s = conn_next(tr, s, *dir, f, p);
+        *t = 0;
+    }
     return s;
 }
 
@@ -434,8 +442,9 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
                      const tl_packet *p, const tl_conn_probe *q, uint64_t hash, uint32_t named)
 {
     int dir;
+    int64_t t;   /* nanoseconds after the connection's first packet */
     bool reused = false;
-    uint32_t s = conn_of(tr, f, p, q, hash, named, &dir, &reused);
+    uint32_t s = conn_of(tr, f, p, q, hash, named, &dir, &t, &reused);
     if (s == TL_NIL) {
         tl_tracker_error(tr, f->file, f->offset, f->n, "tracker: out of memory for a new connection");
         if (tr->sink.ops->packet) {
@@ -453,7 +462,7 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
     bool want_view = m.want_view;
     states_before before = {0, 0};
     if (want_view) before = (states_before){c->fsm.ep[0].state, c->fsm.ep[1].state};
-    touch_active(tr, c, s, tl__time_off(conn_first_ts(c), f->ts));
+    touch_active(tr, c, s, t);
 
     tl_track_out o;
     tl_track_out_reset(&o);
@@ -464,7 +473,7 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
         tl_zeek_bad_checksum(&c->zk, role == 0);
         tr->stats.bad_checksum++;
     } else {
-        tl_zeek_segment(&c->zk, role == 0, p, f->ts);
+        tl_zeek_segment_at(&c->zk, role == 0, p, t);
         tl_fsm_segment(&c->fsm, from, p, f->ts, &o);
         if (an) tl_analysis_segment(an, role, p, f->ts, -1, &o);
     }

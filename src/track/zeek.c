@@ -563,9 +563,10 @@ static void ack_received(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t s
 
 /* ---- public ------------------------------------------------------------- */
 
-void tl_zeek_init(tl_zeek *z)
+void tl_zeek_init(tl_zeek *z, tl_time first)
 {
     memset(z, 0, sizeof *z);
+    z->start = first;
     for (int i = 0; i < 2; i++) {
         z->ep[i].reassem = z->ep[i].trim = 1;
     }
@@ -622,7 +623,7 @@ void tl_zeek_bad_checksum(tl_zeek *z, bool is_orig)
 /* Every segment the fast path of tl_zeek_segment does not take: Zeek's
  * rules in full. Not inlined there: its registers and stack would be set
  * up for every packet. */
-TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
+TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet *p, int64_t now)
 {
     tl_zeek_ep *e = &z->ep[is_orig ? 0 : 1];
     tl_zeek_ep *peer = &z->ep[is_orig ? 1 : 0];
@@ -630,13 +631,12 @@ TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet 
         .z = z, .ep = e, .peer = peer, .is_orig = ep_is_orig(z, e), .flags = p->flags,
         .seq = p->seq, .ack = p->ack, .len = p->payload_len,
     };
-    if (!z->have_time) {
+    if (!z->have_time) {   /* the first segment counted (not a bad checksum) */
         z->have_time = true;
-        z->start = ts;
-        z->last = 0;
-        z->expire_at = tl__zk_tadd(0, ZK_SYN_TIMEOUT);
+        z->last = now;
+        z->expire_at = tl__zk_tadd(now, ZK_SYN_TIMEOUT);
     }
-    c.now = tl__time_off(z->start, ts);
+    c.now = now;
 
     /* SetPartialStatus: a connection whose sides did not start with their
      * SYNs has no reliable first octets. */
@@ -738,7 +738,7 @@ TL__NOINLINE static void fast_letters(tl_zeek *z, tl_zeek_ep *peer, bool is_orig
  * 105 -> 91 once the ack's wraps were worked out once, the held blocks and
  * the letters seen kept in fast_sides, the letters' code out of line. */
 static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, bool is_orig, const tl_packet *p,
-                                uint8_t fast, tl_time ts)
+                                uint8_t fast, int64_t t)
 {
     /* The sender's data (update_last_seq, data_sent): checks first. */
     uint32_t len = p->payload_len, seq_end = p->seq + len;
@@ -760,7 +760,7 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, boo
     }
     /* Nothing rare left: the changes. Zeek's last_time first, as
      * segment_full sets it. */
-    if (!(fast & ZK_FAST_BOTH_CLOSED)) z->last = tl__time_off(z->start, ts);
+    if (!(fast & ZK_FAST_BOTH_CLOSED)) z->last = t;
     if (advances) update_last_seq_raw(e, seq_end);
     if (deliver && upper > e->reassem) e->reassem = upper;
     e->pkts++;
@@ -809,7 +809,7 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, boo
     return true;
 }
 
-void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
+void tl_zeek_segment_at(tl_zeek *z, bool is_orig, const tl_packet *p, int64_t t)
 {
     uint8_t fast = z->fast_sides;
     if ((p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST | TL_TH_ACK)) == TL_TH_ACK &&
@@ -817,10 +817,10 @@ void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
         /* Two selects, not &z->ep[slot]: the compiler recomputed that
          * (slot * 112) at each use (measured: 133 -> 109 Ir/packet). */
         tl_zeek_ep *e = is_orig ? &z->ep[0] : &z->ep[1], *peer = is_orig ? &z->ep[1] : &z->ep[0];
-        if (segment_fast(z, e, peer, is_orig, p, fast, ts)) return;
+        if (segment_fast(z, e, peer, is_orig, p, fast, t)) return;
     }
     /* a SYN, FIN or RST, a side in transition, 'W', held blocks, 'T', a hole */
-    segment_full(z, is_orig, p, ts);
+    segment_full(z, is_orig, p, t);
 }
 
 bool tl__zeek_syn_is_new_conn(const tl_zeek *z, const tl_packet *p)

@@ -5,11 +5,16 @@
  * some are held (rare). The tracker owns one tl_zeek per connection and
  * calls, in this order:
  *
- *   tl_zeek_init(z);
+ *   tl_zeek_init(z, first_ts);
  *   flip = tl_zeek_first_packet_flips(z, first);   // who is the originator
  *   per segment:  tl_zeek_segment(z, is_orig, p, ts)      (checksum ok)
  *           or tl_zeek_bad_checksum(z, is_orig)   (dropped: Zeek's default)
  *   tl_zeek_finish(z, &record);
+ *
+ * Times are kept as nanoseconds after z->start, the first packet's time
+ * given to tl_zeek_init. A caller that has that offset already (the
+ * tracker keeps its own from the same time) passes it to the _at forms:
+ * one subtraction of times a packet, not three.
  *
  * `is_orig` is always relative to the roles decided by
  * tl_zeek_first_packet_flips(): true when the packet's source is the
@@ -88,7 +93,7 @@ typedef struct tl_zeek {
     /* What every segment reads (the expiry check, the fast path) first,
      * then the endpoints' per-segment fields: three cache lines in all
      * where tl_conn puts them (measured: fewer lines per packet). */
-    tl_time start;               /* Zeek's start_time */
+    tl_time start;               /* the first packet's time: times are offsets from it */
     /* nanoseconds after start (exact; INT64_MAX: no expire check pending) */
     int64_t last;                /* Zeek's last_time */
     int64_t next_timer;          /* the earliest of delete_at, attempt_at, expire_at */
@@ -100,7 +105,7 @@ typedef struct tl_zeek {
     bool swapped : 1;            /* Zeek flipped roles after the first packet */
     bool is_partial : 1;         /* a side's first packet was not its SYN */
     bool idle_long : 1;          /* handshake over: tcp_inactivity_timeout applies */
-    bool have_time : 1;          /* start/last are set */
+    bool have_time : 1;          /* a segment was counted: last is set */
     bool closed_timer : 1;       /* a delete timer is pending (close complete) */
     bool attempt_timer : 1;      /* tcp_attempt_delay timer pending */
     tl_zeek_ep ep[2];            /* [0] originator, [1] responder (Zeek's current roles) */
@@ -115,7 +120,8 @@ typedef struct tl_zeek {
     uint8_t sc_level[2][TL_ZK_SC_COUNT];
 } tl_zeek;
 
-void tl_zeek_init(tl_zeek *z);
+/* first: the connection's first packet, counted or not (Zeek's start_time). */
+void tl_zeek_init(tl_zeek *z, tl_time first);
 /* Frees what the connection holds (blocks above a hole, a long history); z
  * may then be initialised again. Without it, they leak when z goes away. */
 void tl_zeek_release(tl_zeek *z);
@@ -129,8 +135,13 @@ void tl_zeek_release(tl_zeek *z);
  * tl_zeek_finish. */
 bool tl_zeek_first_packet_flips(tl_zeek *z, const tl_packet *first);
 
-/* One TCP segment with a good (or unchecked) checksum. */
-void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts);
+/* One TCP segment with a good (or unchecked) checksum, at t nanoseconds
+ * after z->start (tl__time_off(z->start, ts)). */
+void tl_zeek_segment_at(tl_zeek *z, bool is_orig, const tl_packet *p, int64_t t);
+static inline void tl_zeek_segment(tl_zeek *z, bool is_orig, const tl_packet *p, tl_time ts)
+{
+    tl_zeek_segment_at(z, is_orig, p, tl__time_off(z->start, ts));
+}
 
 /* A segment Zeek discarded for its bad checksum: only 'C'/'c' in history
  * (1, 10, 100... times), no counters, no state. */
@@ -155,15 +166,19 @@ static inline bool tl_zeek_is_new_conn(const tl_zeek *z, bool is_orig, const tl_
  * periodic expire check of half-closed connections). Advances the periodic
  * timer, hence not const. Call before tl_zeek_is_new_conn. */
 bool tl__zeek_expired_full(tl_zeek *z, int64_t t_now);  /* the idle or due case */
-static inline bool tl_zeek_expired(tl_zeek *z, tl_time now)
+/* The same at t_now nanoseconds after z->start. */
+static inline bool tl_zeek_expired_at(tl_zeek *z, int64_t t_now)
 {
     /* Inline for nearly every packet: not idle, before every pending timer
      * (measured: 48 -> 17 Ir/packet). Without a time yet, both ways say
      * false, as Zeek would. */
-    int64_t t_now = tl__time_off(z->start, now);
     int64_t idle = z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS;
     if ((int64_t)((uint64_t)t_now - (uint64_t)z->last) < idle && t_now < z->next_timer) return false;
     return tl__zeek_expired_full(z, t_now);
+}
+static inline bool tl_zeek_expired(tl_zeek *z, tl_time now)
+{
+    return tl_zeek_expired_at(z, tl__time_off(z->start, now));
 }
 
 /* Zeek's conn_state code for the current endpoint states ("SF", "S0", ...). */

@@ -60,7 +60,7 @@ static void feed(conn *c, const tl_packet *p)
 {
     bool from_client = p->sport == 40000;
     if (c->t == 0) {
-        tl_zeek_init(&c->z);
+        tl_zeek_init(&c->z, at(0));
         c->flipped = tl_zeek_first_packet_flips(&c->z, p);
         c->orig_is_client = from_client != c->flipped;
         /* the caller keeps the addresses (tl_zeek_finish swaps them on a later flip) */
@@ -269,7 +269,7 @@ static void late_flip_swaps_the_given_addresses(void **st)
     tl_zeek z;
     tl_packet sa = seg(true, S | A, CLI_ISN, SRV_ISN + 1, 0);
     tl_packet syn = seg(false, S, SRV_ISN, 0, 0);
-    tl_zeek_init(&z);  /* roles given without tl_zeek_first_packet_flips: not flipped */
+    tl_zeek_init(&z, at(0));  /* roles given without tl_zeek_first_packet_flips: not flipped */
     tl_zeek_segment(&z, true, &sa, at(0));
     tl_zeek_segment(&z, false, &syn, at(0.01));
     tl_conn_record r;
@@ -314,23 +314,23 @@ static void midstream_flip_only_from_likely_server_port(void **st)
     tl_zeek z;
     tl_packet from_srv = seg(false, A, SRV_ISN, CLI_ISN, 10);
     tl_packet from_cli = seg(true, A, CLI_ISN, SRV_ISN, 10);
-    tl_zeek_init(&z);
+    tl_zeek_init(&z, at(0));
     assert_true(tl_zeek_first_packet_flips(&z, &from_srv));
-    tl_zeek_init(&z);
+    tl_zeek_init(&z, at(0));
     assert_false(tl_zeek_first_packet_flips(&z, &from_cli));
     /* Both on likely server ports: only a non-SYN from the lower port flips. */
     tl_packet both = seg(false, A, 1, 1, 0);
     both.sport = 80;
     both.dport = 6669;
-    tl_zeek_init(&z);
+    tl_zeek_init(&z, at(0));
     assert_true(tl_zeek_first_packet_flips(&z, &both));
     both.sport = 6669;
     both.dport = 80;
-    tl_zeek_init(&z);
+    tl_zeek_init(&z, at(0));
     assert_false(tl_zeek_first_packet_flips(&z, &both));
     /* A SYN never flips. */
     tl_packet syn = seg(false, S, 1, 0, 0);
-    tl_zeek_init(&z);
+    tl_zeek_init(&z, at(0));
     assert_false(tl_zeek_first_packet_flips(&z, &syn));
 }
 
@@ -444,7 +444,7 @@ static void first_d_and_a_after_late_flip_follow_the_new_roles(void **st)
 {
     (void)st;
     tl_zeek z;
-    tl_zeek_init(&z);  /* roles given without tl_zeek_first_packet_flips */
+    tl_zeek_init(&z, at(0));  /* roles given without tl_zeek_first_packet_flips */
     tl_packet ps[] = {
         seg(false, S | A, SRV_ISN, CLI_ISN + 1, 0),     /* slot 0: the server */
         seg(true, S, CLI_ISN, 0, 0),                    /* slot 1: flips the roles */
@@ -571,7 +571,7 @@ static void bad_checksum_adds_C_without_counting(void **st)
     (void)st;
     tl_zeek z;
     tl_packet syn = seg(true, S, CLI_ISN, 0, 0);
-    tl_zeek_init(&z);
+    tl_zeek_init(&z, at(0));
     assert_false(tl_zeek_first_packet_flips(&z, &syn));
     tl_zeek_bad_checksum(&z, true);
     tl_conn_record r;
