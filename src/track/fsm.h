@@ -86,8 +86,7 @@ static inline void tl__fsm_advance_ack(tl_endpoint *e, uint32_t ackno)
 void tl__fsm_segment_full(tl_fsm *f, int sender_index, const tl_packet *p, tl_time ts,
                           tl_track_out *out);
 
-/* One segment sent by `sender` (TL_ROLE_CLIENT or TL_ROLE_SERVER) at capture
- * time ts. Appends every state change (sender's first, then the receiver's
+/* One segment sent by endpoint i (0 client, 1 server) at capture time ts. Appends every state change (sender's first, then the receiver's
  * in RFC processing order: ACK before FIN) and the lifecycle events
  * (handshake, simultaneous_open, refused, syn_retransmit, fin, half_close,
  * close_4way, close_3way, simultaneous_close, rst_abort, rst_closed_socket,
@@ -98,10 +97,9 @@ void tl__fsm_segment_full(tl_fsm *f, int sender_index, const tl_packet *p, tl_ti
  * change no state and have no FIN to look after, so only the sequence
  * numbers move (measured on h1m: 171 -> 66 Ir per segment, all kinds).
  * tl__fsm_segment_full keeps f->plain, the condition, up to date. */
-static inline void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
-                                  tl_track_out *out)
+static inline void tl_fsm_segment_from(tl_fsm *f, int i, const tl_packet *p, tl_time ts,
+                                       tl_track_out *out)
 {
-    int i = sender == TL_ROLE_SERVER;
     if (!f->plain || (p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST))) {
         tl__fsm_segment_full(f, i, p, ts, out);
         return;
@@ -112,6 +110,13 @@ static inline void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p,
     if (!snd->sent_data && p->payload_len > 0) snd->sent_data = true;
     tl__fsm_advance_seq(snd, p->seq + p->payload_len);
     if (p->flags & TL_TH_ACK) tl__fsm_advance_ack(snd, p->ack);
+}
+
+/* The same with the sender as a role. */
+static inline void tl_fsm_segment(tl_fsm *f, tl_role sender, const tl_packet *p, tl_time ts,
+                                  tl_track_out *out)
+{
+    tl_fsm_segment_from(f, sender == TL_ROLE_SERVER, p, ts, out);
 }
 
 /* End of capture or eviction: decide the final close kind (a close whose

@@ -474,7 +474,7 @@ static void feed_tcp(tl_tracker *tr, feed_mode m, const tl_frame *f, tl_decode_r
         tr->stats.bad_checksum++;
     } else {
         tl_zeek_segment_at(&c->zk, role == 0, p, t);
-        tl_fsm_segment(&c->fsm, from, p, f->ts, &o);
+        tl_fsm_segment_from(&c->fsm, role, p, f->ts, &o);
         if (an) tl_analysis_segment(an, role, p, f->ts, -1, &o);
     }
 
