@@ -4,7 +4,7 @@
  * pcapng.c); libpcap is needed only for live capture, filters, pipes in
  * unusual pcap variants and writing captures. Linked the usual way it was
  * loaded by every run, and with it the eight libraries Debian's libpcap
- * brings (dbus, systemd, gcrypt, ...): 1.3 MiB of peak RSS and their
+ * brings (dbus, systemd, gcrypt, ...): 1.1 MiB of peak RSS and their
  * constructors for `tcplens read FILE`, which calls none of them (measured
  * with ltrace and smaps on h10m). systemd loads its optional libraries
  * the same way, for the same reason.
@@ -31,43 +31,43 @@
  * (cleanup paths may free what was never made) is by kind: VOID nothing,
  * INT returns PCAP_ERROR, NEW returns NULL, NEW_E too with the reason in
  * its errbuf, as libpcap reports its own failures, and TEXT the reason. */
-#define TL_PCAP_FUNCS(X)                                                                          \
-    X(INT, int, pcap_activate, (pcap_t * p), (p))                                                 \
+#define TL_PCAP_FUNCS(X)                                                                           \
+    X(INT, int, pcap_activate, (pcap_t * p), (p))                                                  \
     X(VOID, void, pcap_breakloop, (pcap_t * p), (p))                                               \
     X(VOID, void, pcap_close, (pcap_t * p), (p))                                                   \
-    X(INT, int, pcap_compile,                                                                     \
-      (pcap_t * p, struct bpf_program * fp, const char *str, int optimize, bpf_u_int32 netmask),  \
-      (p, fp, str, optimize, netmask))                                                            \
-    X(NEW_E, pcap_t *, pcap_create, (const char *source, char *errbuf), (source, errbuf))         \
-    X(INT, int, pcap_datalink, (pcap_t * p), (p))                                                 \
+    X(INT, int, pcap_compile,                                                                      \
+      (pcap_t * p, struct bpf_program * fp, const char *str, int optimize, bpf_u_int32 netmask),   \
+      (p, fp, str, optimize, netmask))                                                             \
+    X(NEW_E, pcap_t *, pcap_create, (const char *source, char *errbuf), (source, errbuf))          \
+    X(INT, int, pcap_datalink, (pcap_t * p), (p))                                                  \
     X(VOID, void, pcap_dump, (u_char * user, const struct pcap_pkthdr *h, const u_char *sp),       \
-      (user, h, sp))                                                                              \
+      (user, h, sp))                                                                               \
     X(VOID, void, pcap_dump_close, (pcap_dumper_t * p), (p))                                       \
-    X(INT, int, pcap_dump_flush, (pcap_dumper_t * p), (p))                                        \
-    X(NEW, pcap_dumper_t *, pcap_dump_open, (pcap_t * p, const char *fname), (p, fname))          \
-    X(NEW_E, pcap_t *, pcap_fopen_offline_with_tstamp_precision,                                  \
-      (FILE * fp, u_int precision, char *errbuf), (fp, precision, errbuf))                        \
+    X(INT, int, pcap_dump_flush, (pcap_dumper_t * p), (p))                                         \
+    X(NEW, pcap_dumper_t *, pcap_dump_open, (pcap_t * p, const char *fname), (p, fname))           \
+    X(NEW_E, pcap_t *, pcap_fopen_offline_with_tstamp_precision,                                   \
+      (FILE * fp, u_int precision, char *errbuf), (fp, precision, errbuf))                         \
     X(VOID, void, pcap_freecode, (struct bpf_program * fp), (fp))                                  \
-    X(INT, int, pcap_get_selectable_fd, (pcap_t * p), (p))                                        \
-    X(INT, int, pcap_get_tstamp_precision, (pcap_t * p), (p))                                     \
+    X(INT, int, pcap_get_selectable_fd, (pcap_t * p), (p))                                         \
+    X(INT, int, pcap_get_tstamp_precision, (pcap_t * p), (p))                                      \
     X(TEXT, char *, pcap_geterr, (pcap_t * p), (p))                                                \
-    X(INT, int, pcap_next_ex, (pcap_t * p, struct pcap_pkthdr **h, const u_char **data),          \
-      (p, h, data))                                                                               \
-    X(INT, int, pcap_offline_filter,                                                              \
-      (const struct bpf_program *fp, const struct pcap_pkthdr *h, const u_char *pkt),             \
-      (fp, h, pkt))                                                                               \
-    X(NEW, pcap_t *, pcap_open_dead, (int linktype, int snaplen), (linktype, snaplen))            \
-    X(NEW, pcap_t *, pcap_open_dead_with_tstamp_precision,                                        \
-      (int linktype, int snaplen, u_int precision), (linktype, snaplen, precision))               \
-    X(INT, int, pcap_set_buffer_size, (pcap_t * p, int size), (p, size))                          \
-    X(INT, int, pcap_set_immediate_mode, (pcap_t * p, int on), (p, on))                           \
-    X(INT, int, pcap_set_promisc, (pcap_t * p, int on), (p, on))                                  \
-    X(INT, int, pcap_set_snaplen, (pcap_t * p, int snaplen), (p, snaplen))                        \
-    X(INT, int, pcap_set_timeout, (pcap_t * p, int ms), (p, ms))                                  \
-    X(INT, int, pcap_set_tstamp_precision, (pcap_t * p, int precision), (p, precision))           \
-    X(INT, int, pcap_setfilter, (pcap_t * p, struct bpf_program * fp), (p, fp))                   \
+    X(INT, int, pcap_next_ex, (pcap_t * p, struct pcap_pkthdr **h, const u_char **data),           \
+      (p, h, data))                                                                                \
+    X(INT, int, pcap_offline_filter,                                                               \
+      (const struct bpf_program *fp, const struct pcap_pkthdr *h, const u_char *pkt),              \
+      (fp, h, pkt))                                                                                \
+    X(NEW, pcap_t *, pcap_open_dead, (int linktype, int snaplen), (linktype, snaplen))             \
+    X(NEW, pcap_t *, pcap_open_dead_with_tstamp_precision,                                         \
+      (int linktype, int snaplen, u_int precision), (linktype, snaplen, precision))                \
+    X(INT, int, pcap_set_buffer_size, (pcap_t * p, int size), (p, size))                           \
+    X(INT, int, pcap_set_immediate_mode, (pcap_t * p, int on), (p, on))                            \
+    X(INT, int, pcap_set_promisc, (pcap_t * p, int on), (p, on))                                   \
+    X(INT, int, pcap_set_snaplen, (pcap_t * p, int snaplen), (p, snaplen))                         \
+    X(INT, int, pcap_set_timeout, (pcap_t * p, int ms), (p, ms))                                   \
+    X(INT, int, pcap_set_tstamp_precision, (pcap_t * p, int precision), (p, precision))            \
+    X(INT, int, pcap_setfilter, (pcap_t * p, struct bpf_program * fp), (p, fp))                    \
     X(INT, int, pcap_setnonblock, (pcap_t * p, int nonblock, char *errbuf), (p, nonblock, errbuf)) \
-    X(INT, int, pcap_stats, (pcap_t * p, struct pcap_stat * ps), (p, ps))                         \
+    X(INT, int, pcap_stats, (pcap_t * p, struct pcap_stat * ps), (p, ps))                          \
     X(TEXT, const char *, pcap_statustostr, (int error), (error))
 
 #define TL_PCAP_INDEX(kind, ret, name, params, args) TL_PCAP_##name,
@@ -122,27 +122,27 @@ int tl__pcap_load(char *errbuf)
 }
 
 #define TL_PCAP_CALL(ret, name, params, args) ((ret(*) params)pcap_fns[TL_PCAP_##name]) args
-#define TL_PCAP_DEFINE_VOID(ret, name, params, args) \
-    ret name params                                  \
-    {                                                \
+#define TL_PCAP_DEFINE_VOID(ret, name, params, args)         \
+    ret name params                                          \
+    {                                                        \
         if (loaded()) TL_PCAP_CALL(ret, name, params, args); \
     }
-#define TL_PCAP_DEFINE_INT(ret, name, params, args)                     \
-    ret name params                                                     \
-    {                                                                   \
+#define TL_PCAP_DEFINE_INT(ret, name, params, args)                           \
+    ret name params                                                           \
+    {                                                                         \
         return loaded() ? TL_PCAP_CALL(ret, name, params, args) : PCAP_ERROR; \
     }
-#define TL_PCAP_DEFINE_NEW(ret, name, params, args)                   \
-    ret name params                                                   \
-    {                                                                 \
+#define TL_PCAP_DEFINE_NEW(ret, name, params, args)                     \
+    ret name params                                                     \
+    {                                                                   \
         return loaded() ? TL_PCAP_CALL(ret, name, params, args) : NULL; \
     }
-#define TL_PCAP_DEFINE_NEW_E(ret, name, params, args)                          \
-    ret name params                                                            \
-    {                                                                          \
-        if (loaded()) return TL_PCAP_CALL(ret, name, params, args);            \
-        if (errbuf) snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", load_error);      \
-        return NULL;                                                           \
+#define TL_PCAP_DEFINE_NEW_E(ret, name, params, args)                     \
+    ret name params                                                       \
+    {                                                                     \
+        if (loaded()) return TL_PCAP_CALL(ret, name, params, args);       \
+        if (errbuf) snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", load_error); \
+        return NULL;                                                      \
     }
 #define TL_PCAP_DEFINE_TEXT(ret, name, params, args)                          \
     ret name params                                                           \
