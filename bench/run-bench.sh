@@ -86,9 +86,9 @@ median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 # between them are fair. A tool whose runs take under SHORT_SECONDS runs
 # $short_runs times in all, spread over the same $runs rounds (7 over 3:
 # 3, 2, 2), not in extra rounds after the others have finished: its runs
-# then meet the same minutes as the long tools' runs, which a median of
-# one-second runs taken later did not (seen: a short tool's extra rounds
-# in a slow minute the long tools never met). queue LABEL FILE CMD... adds
+# then meet the same minutes as the long tools' runs, where runs 4 to 7
+# taken together afterwards could all fall in a slow minute (or a fast
+# one) that the long tools never met. queue LABEL FILE CMD... adds
 # a tool; run_queue records each tool's median wall time, peak RSS and CPU
 # time.
 q_label=() q_file=() q_cmd=()
