@@ -93,7 +93,8 @@ typedef struct tl_zeek {
     /* What every segment reads (the expiry check, the fast path) first,
      * then the endpoints' per-segment fields: three cache lines in all
      * where tl_conn puts them (measured: fewer lines per packet). */
-    tl_time start;               /* the first packet's time: times are offsets from it */
+    tl_time start;               /* the first packet's time, which times below count from
+                                  * (read only to rebuild a time: the tracker passes offsets) */
     /* nanoseconds after start (exact; INT64_MAX: no expire check pending) */
     int64_t last;                /* Zeek's last_time */
     int64_t next_timer;          /* the earliest of delete_at, attempt_at, expire_at */
