@@ -32,6 +32,8 @@
 /* Event kinds a connection has shown, in order of first occurrence: a mask
  * and 5-bit codes (41 bytes as an array of kinds, 24 so). */
 #define TL_CONN_EV_BITS 5
+
+#define TL_CONN_LINE 64
 _Static_assert(TL_EV_COUNT <= 32, "event kinds fit the mask and 5-bit codes");
 
 /* 512 bytes, in a pool aligned to cache lines (tracker.c). A plain segment
@@ -47,14 +49,13 @@ typedef struct tl_conn {
     /* kinds in ev_seen: a count, not a popcount (without -mpopcnt that is
      * a libgcc call, 2 Ir/packet on h10m) */
     uint8_t n_ev_kinds;
-    int64_t last_ns;           /* nanoseconds after the first packet */
-    /* the first packet's time (tl_time, whose padding holds last_order) */
-    int64_t first_sec;
-    uint32_t first_nsec;
+    int64_t last_ns;           /* nanoseconds after the first packet (zk.start) */
     /* the tracker's count of segments at this connection's last one:
      * orders connections whose last packets have the same time */
     uint32_t last_order;
-    tl_zeek zk;                /* lines 1 to 3: per segment; 4 and 5: not */
+    /* lines 1 to 3: per segment; 4 and 5: not. Its start is the
+     * connection's first packet time, kept only there. */
+    _Alignas(TL_CONN_LINE) tl_zeek zk;
     tl_fsm fsm;                /* line 6 */
     /* per connection or per event, not per segment */
     uint32_t retransmissions;
@@ -65,7 +66,6 @@ typedef struct tl_conn {
     uint32_t id;               /* 1-based, in order of first packet */
 } tl_conn;
 
-#define TL_CONN_LINE 64
 /* The lines a plain segment reads, for the tracker's prefetches. */
 #define TL_CONN_ZEEK_LINE (offsetof(tl_conn, zk) / TL_CONN_LINE)
 #define TL_CONN_FSM_LINE (offsetof(tl_conn, fsm) / TL_CONN_LINE)

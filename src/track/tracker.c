@@ -264,12 +264,11 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
     c->in_use = true;
     c->key = *k;
     c->id = tr->next_id++;
-    c->first_sec = ts.sec;
-    c->first_nsec = ts.nsec;
     c->handshake_rtt = -1;
     tl_fsm_init(&c->fsm);
     if (tr->analysis) tl_analysis_init(&tr->an[s]);
-    /* the same first time as c's: the tracker's offsets are Zeek's (conn_of) */
+    /* the connection's first time (conn_first_ts): the tracker's offsets
+     * are Zeek's (conn_of) */
     tl_zeek_init(&c->zk, ts);
     /* Zeek decides who the originator is from the first packet. */
     bool flip = tl_zeek_first_packet_flips(&c->zk, p);

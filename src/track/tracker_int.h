@@ -70,7 +70,7 @@ void tl__make_active_exact(tl_tracker *tr);
 void tl__list_remove(tl_tracker *tr, conn_list *l, uint32_t s);
 void tl__list_append(tl_tracker *tr, conn_list *l, uint32_t s);
 
-static inline tl_time conn_first_ts(const tl_conn *c) { return (tl_time){c->first_sec, c->first_nsec}; }
+static inline tl_time conn_first_ts(const tl_conn *c) { return c->zk.start; }
 static inline tl_time conn_last(const tl_conn *c) { return tl__time_at(conn_first_ts(c), c->last_ns); }
 
 /* tl__list_remove + tl__list_append for a slot of l, in one pass
