@@ -334,34 +334,22 @@ void tl_json_null(tl_json *j)
 }
 
 /* v rounded to `digits` (0..9) fraction digits exactly as printf's "%.*f"
- * rounds (to nearest, ties to even, on the exact binary value), for |v| <
- * 10^9: v = mant * 2^-shift (IEEE 754 binary64 fields), so v * 10^digits =
- * mant * 10^digits * 2^-shift, which fits 128 bits before the shift.
- * Returns the length, 0 when v is out of this range. */
+ * rounds (tl__fixed_scaled), for |v| < 10^9. Returns the length, 0 when v
+ * is out of this range. */
 static size_t fmt_fixed(char *b, double v, int digits)
 {
     static const uint32_t pow10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000,
                                        10000000, 100000000, 1000000000};
     double a = fabs(v);
     if (!(a < 1e9) || digits < 0 || digits > 9) return 0;
-    _Static_assert(sizeof(double) == 8, "binary64 doubles");
-    uint64_t bits;
-    memcpy(&bits, &a, sizeof bits);
-    int biased = (int)(bits >> 52);                      /* sign is 0 */
-    uint64_t mant = bits & ((UINT64_C(1) << 52) - 1);
-    if (biased) mant |= UINT64_C(1) << 52;               /* normal */
-    else biased = 1;                                     /* zero, subnormal */
-    int shift = 1075 - biased;                           /* >= 22, as a < 2^30 */
-    __extension__ typedef unsigned __int128 u128;
-    u128 x = (u128)mant * pow10[digits];                 /* < 2^83 */
-    uint64_t q = 0;
-    if (shift < 100) {
-        u128 rest = x & (((u128)1 << shift) - 1), half = (u128)1 << (shift - 1);
-        q = (uint64_t)(x >> shift);                      /* < 10^18 */
-        if (rest > half || (rest == half && (q & 1))) q++;
-    }                                                    /* else below half a unit: 0 */
     char *o = b;
-    if (q && signbit(v)) *o++ = '-';                     /* "-0.000" is written as 0 */
+    if (digits == 6) {   /* the usual precision: divisions by constants */
+        uint64_t q = tl__fixed_scaled(a, 1000000);
+        if (q && signbit(v)) *o++ = '-';                 /* "-0.000" is written as 0 */
+        return (size_t)(tl__put_scaled6(o, q) - b);
+    }
+    uint64_t q = tl__fixed_scaled(a, pow10[digits]);
+    if (q && signbit(v)) *o++ = '-';
     uint64_t ip = q / pow10[digits], frac = q - ip * pow10[digits];
     o = tl_put_u64(o, ip);
     if (digits > 0) {

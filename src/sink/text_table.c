@@ -113,8 +113,8 @@ static inline char *seconds(char *o, double v)
         *o++ = '-';
         return o;
     }
-    if (isfinite(v) && !signbit(v)) return o + tl_fmt_double(o, v, 6);
-    int n = snprintf(o, TL_JSON_DOUBLE_MAX, "%.6f", v);   /* inf, -0 */
+    if (v < 1e9 && !signbit(v)) return tl__put_scaled6(o, tl__fixed_scaled(v, 1000000));
+    int n = snprintf(o, TL_JSON_DOUBLE_MAX, "%.6f", v);   /* inf, -0, >= 1e9 */
     if (n > 0) o += (size_t)n < TL_JSON_DOUBLE_MAX ? (size_t)n : TL_JSON_DOUBLE_MAX - 1;
     return o;
 }

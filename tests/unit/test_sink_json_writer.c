@@ -212,6 +212,60 @@ static void json_doubles_round_as_printf_does(void **st)
     assert_memory_equal(got, "null", 4);
 }
 
+/* The text table's times ("%.6f" through tl__fixed_scaled and
+ * tl__put_scaled6): the same bytes as printf for exact ties (odd multiples
+ * of 1/128), values beside them, sub-microsecond ones, .9999995 carries,
+ * durations made from nanoseconds as the tracker makes them, and random
+ * bit patterns below 1e9. */
+static void check_fixed6(double v)
+{
+    char want[400], got[TL_JSON_DOUBLE_MAX + 32];
+    snprintf(want, sizeof want, "%.6f", v);
+    char *end = tl__put_scaled6(got, tl__fixed_scaled(v, 1000000));
+    *end = 0;
+    assert_string_equal(got, want);
+    size_t n = tl_fmt_double(got, v, 6);
+    got[n] = 0;
+    assert_string_equal(got, want);
+}
+
+static void fixed6_prints_as_printf_does(void **st)
+{
+    (void)st;
+    static const double values[] = {
+        0.0, 5e-324, 1e-300, 4.6e-10, 4.7e-7, 4.999999e-7, 5e-7, 5.000001e-7, 1e-6, 1.5e-6,
+        2.5e-6, 0.0000005, 0.0000015, 0.9999995, 0.99999949999, 0.9999994999999999,
+        1.9999995, 9.9999995, 99.9999995, 999999.9999995, 999999999.9999995,
+        999999999.9999999, 999999999.0, 123456789.0000005, 4294.967295, 1.0, 3.0, 60.000001,
+        0.1, 0.7, 1.005, 2.675,
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        check_fixed6(values[i]);
+        check_fixed6(nextafter(values[i], 0));
+        check_fixed6(nextafter(values[i], 1e9));
+    }
+    for (int k = 1; k < 200000; k += 2) {            /* k / 128: exact ties */
+        double v = k / 128.0;
+        check_fixed6(v);
+        check_fixed6(nextafter(v, 0));
+        check_fixed6(nextafter(v, 1e9));
+    }
+    uint64_t x = 88172645463325252u;                 /* xorshift64 */
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* a duration as tl__time_diff makes it: seconds + (nsec - nsec) / 1e9 */
+        int64_t sec = (int64_t)(x % 5000) - (i & 1);
+        double nb = (double)((x >> 20) % 1000000000u), na = (double)((x >> 40) % 1000000u * 1000u);
+        double d = (double)sec + (nb - na) / 1e9;
+        if (d >= 0) check_fixed6(d);
+        check_fixed6((double)(x % 1000000000000000u) / 1e9);   /* nanoseconds, then seconds */
+        uint64_t bits = (x >> 2) % 0x41cdcd6500000000u;        /* the doubles below 1e9 */
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        check_fixed6(v);
+    }
+}
+
 /* Whole seconds kept from the record before give the same text as
  * formatting each timestamp afresh, across second changes, negative
  * times and every precision. */
@@ -293,6 +347,7 @@ int main(void)
         cmocka_unit_test(json_null_string_is_null),
         cmocka_unit_test(json_escapes_wherever_the_byte_is),
         cmocka_unit_test(json_doubles_round_as_printf_does),
+        cmocka_unit_test(fixed6_prints_as_printf_does),
         cmocka_unit_test(json_cached_seconds_give_the_same_timestamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
