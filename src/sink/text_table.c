@@ -77,7 +77,6 @@ static void header(FILE *fp)
  * TL_LINE_CAP bytes and the row ends there once the line is full; the rest
  * is under 400 bytes besides the two times (up to TL_JSON_DOUBLE_MAX each
  * through printf) and the 32-byte stores of pad() and name(). */
-#define ROW_CAP (2 * TL_LINE_CAP + 2 * TL_JSON_DOUBLE_MAX)
 
 static const char spaces[33] = "                                ";
 
@@ -124,7 +123,7 @@ static inline unsigned role_index(tl_role by)
     return by == TL_ROLE_CLIENT ? 1 : by == TL_ROLE_SERVER ? 2 : 0;
 }
 
-/* Writes r's row into b (ROW_CAP bytes); returns its length, at most
+/* Writes r's row into b (TL_TEXT_ROW_CAP bytes); returns its length, at most
  * TL_LINE_CAP. */
 static size_t row(const tl_text_table *t, char *b, const tl_conn_record *r)
 {
@@ -176,13 +175,19 @@ static size_t row(const tl_text_table *t, char *b, const tl_conn_record *r)
 
 void tl_text_table_print_row(tl_text_table *t, FILE *fp, const tl_conn_record *r)
 {
-    char b[ROW_CAP];
+    char b[TL_TEXT_ROW_CAP];
     if (!t->header_done) {
         header(fp);
         t->header_done = true;
     }
     fwrite_unlocked(b, 1, row(t, b, r), fp);
     t->rows++;
+}
+
+size_t tl_text_table_row(tl_text_table *t, char *b, const tl_conn_record *r)
+{
+    t->rows++;
+    return row(t, b, r);
 }
 
 void tl_text_table_add(tl_text_table *t, FILE *fp, const tl_conn_record *r)
@@ -195,7 +200,7 @@ void tl_text_table_add(tl_text_table *t, FILE *fp, const tl_conn_record *r)
         tl_text_table_print_row(t, fp, r);
         return;
     }
-    char b[ROW_CAP];
+    char b[TL_TEXT_ROW_CAP];
     fwrite_unlocked(b, 1, row(t, b, r), t->tmp);
     t->rows++;
 }

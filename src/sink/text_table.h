@@ -41,6 +41,11 @@ void tl_text_table_init(tl_text_table *t);
 void tl_text_table_add(tl_text_table *t, FILE *fp, const tl_conn_record *r);
 /* Print a row now (header before the first one). */
 void tl_text_table_print_row(tl_text_table *t, FILE *fp, const tl_conn_record *r);
+/* Room tl_text_table_row() needs. */
+#define TL_TEXT_ROW_CAP (2 * TL_LINE_CAP + 2 * TL_JSON_DOUBLE_MAX)
+/* Writes a row (no header) at b; returns its length. For a sink that
+ * batches its output and has printed the header with the first row. */
+size_t tl_text_table_row(tl_text_table *t, char *b, const tl_conn_record *r);
 /* Print the header and every kept row. */
 void tl_text_table_dump(tl_text_table *t, FILE *fp);
 void tl_text_table_release(tl_text_table *t);
