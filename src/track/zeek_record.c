@@ -86,8 +86,25 @@ void tl_zeek_finish(const tl_zeek *z, tl_conn_record *r)
     r->orig_bytes = ep_size(o, rp);
     r->resp_bytes = ep_size(rp, o);
     r->conn_state = conn_state(z, r->orig_bytes, r->resp_bytes);
-    memcpy(r->history, history(z), (size_t)z->hist_len + 1);
-    memset(r->history + z->hist_len + 1, 0, sizeof r->history - z->hist_len - 1);
+    if (z->hist_len < TL_ZK_HIST_INLINE) {
+        /* the in-place letters, the bytes past them masked off, with
+         * fixed-size moves (measured: memcpy and memset of variable sizes
+         * were ~80 Ir per record) */
+        static const unsigned char keep[2 * TL_ZK_HIST_INLINE] = {
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        _Static_assert(TL_ZK_HIST_INLINE == 16 && sizeof r->history >= 16, "two words");
+        uint64_t w[2], m[2];
+        memcpy(w, z->hist.in, sizeof w);
+        memcpy(m, keep + TL_ZK_HIST_INLINE - z->hist_len, sizeof m);
+        w[0] &= m[0];
+        w[1] &= m[1];
+        memcpy(r->history, w, sizeof w);
+        memset(r->history + sizeof w, 0, sizeof r->history - sizeof w);
+    } else {
+        memcpy(r->history, z->hist.heap, (size_t)z->hist_len + 1);
+        memset(r->history + z->hist_len + 1, 0, sizeof r->history - z->hist_len - 1);
+    }
     r->orig_pkts = o->pkts;
     r->resp_pkts = rp->pkts;
     r->orig_ip_bytes = o->ip_bytes;

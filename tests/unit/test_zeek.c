@@ -308,6 +308,32 @@ static void long_history_kept_whole_up_to_the_maximum(void **st)
     tl_zeek_release(&c.z);
 }
 
+/* The record's history is the letters then zeros to its end, at every
+ * length, in place (whatever lies past the letters there) or on the heap. */
+static void record_history_is_the_letters_then_zeros(void **st)
+{
+    (void)st;
+    for (uint32_t n = 1; n < TL_HISTORY_MAX; n++) {
+        conn c = {0};
+        tl_packet syn = seg(true, S, CLI_ISN, 0, 0);
+        feed(&c, &syn);
+        for (uint32_t i = 1; i < n; i++) {
+            tl_packet fin = seg(true, F, CLI_ISN + i, 0, 0);
+            tl_zeek_segment(&c.z, true, &fin, at(0));
+        }
+        assert_int_equal(c.z.hist_len, n);
+        if (n + 1 < TL_ZK_HIST_INLINE) memset(c.z.hist.in + n + 1, 'X', TL_ZK_HIST_INLINE - n - 1);
+        tl_conn_record r;
+        memset(&r, 0x55, sizeof r);
+        r.ts = at(0);
+        tl_zeek_finish(&c.z, &r);
+        assert_int_equal(r.history[0], 'S');
+        for (uint32_t i = 1; i < n; i++) assert_int_equal(r.history[i], 'F');
+        for (uint32_t i = n; i < TL_HISTORY_MAX; i++) assert_int_equal(r.history[i], 0);
+        tl_zeek_release(&c.z);
+    }
+}
+
 static void midstream_flip_only_from_likely_server_port(void **st)
 {
     (void)st;
@@ -694,6 +720,7 @@ int main(void)
         cmocka_unit_test(flip_on_first_syn_ack_gives_caret),
         cmocka_unit_test(late_flip_swaps_the_given_addresses),
         cmocka_unit_test(long_history_kept_whole_up_to_the_maximum),
+        cmocka_unit_test(record_history_is_the_letters_then_zeros),
         cmocka_unit_test(midstream_flip_only_from_likely_server_port),
         cmocka_unit_test(bytes_counted_by_sequence_space_not_payload_sum),
         cmocka_unit_test(retransmission_sets_T_once_then_at_ten),
