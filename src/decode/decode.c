@@ -97,15 +97,35 @@ static TL__NOINLINE tl_decode_result decode_walk(int linktype, const uint8_t *da
     return tl__decode_layers(linktype, data, caplen, verify_cksum, pkt, reason);
 }
 
-/* Options other than NOP,NOP,timestamp (SYNs: MSS, SACK-permitted, window
- * scale, timestamps) go through the parser the walk uses; *pkt is complete
- * but for them. Malformed ones are the walk's to judge. */
+/* Options other than NOP,NOP,timestamp; *pkt is complete but for them.
+ * The SYN layouts of Linux (MSS, SACK-permitted, timestamps, NOP, window
+ * scale) and Windows (MSS, NOP, window scale, NOP, NOP, SACK-permitted)
+ * are read at fixed offsets: 7% of the frames of h10m, 183 -> 48
+ * instructions each. Others go through the parser the walk uses;
+ * malformed ones are the walk's to judge. */
 static TL__NOINLINE tl_decode_result plain_options(int linktype, const uint8_t *data,
                                                    uint32_t caplen, tl_packet *pkt,
                                                    tl_decode_reason *reason)
 {
     uint32_t n = pkt->tcp_hlen - 20;
-    if (tl__parse_tcp_options(tl_cursor_make(pkt->payload - n, n), &pkt->opt)) return TL_DECODE_OK;
+    const uint8_t *o = pkt->payload - n;
+    if (n == 20 && tl__be16(o) == 0x0204 && tl__be32(o + 4) == 0x0402080au &&
+        tl__be32(o + 16) >> 8 == 0x010303u) {
+        pkt->opt.present = TL_OPT_MSS | TL_OPT_SACK_PERM | TL_OPT_TIMESTAMP | TL_OPT_WSCALE;
+        pkt->opt.mss = tl__be16(o + 2);
+        pkt->opt.ts_val = tl__be32(o + 8);
+        pkt->opt.ts_ecr = tl__be32(o + 12);
+        pkt->opt.wscale = o[19];
+        return TL_DECODE_OK;
+    }
+    if (n == 12 && tl__be16(o) == 0x0204 && tl__be32(o + 4) >> 8 == 0x010303u &&
+        tl__be32(o + 8) == 0x01010402u) {
+        pkt->opt.present = TL_OPT_MSS | TL_OPT_WSCALE | TL_OPT_SACK_PERM;
+        pkt->opt.mss = tl__be16(o + 2);
+        pkt->opt.wscale = o[7];
+        return TL_DECODE_OK;
+    }
+    if (tl__parse_tcp_options(tl_cursor_make(o, n), &pkt->opt)) return TL_DECODE_OK;
     return decode_walk(linktype, data, caplen, false, pkt, reason);
 }
 
