@@ -143,7 +143,8 @@ static TL__NOINLINE tl_decode_result plain_options(int linktype, const uint8_t *
  * fields written as found. With a copy of the steps below for each link
  * type and IP version (all inlined), none tests what it already knows, and
  * one length check covers the link, IP and fixed TCP headers: 137 -> 117
- * per frame (h10m, first 1 M frames, tl_decode_frames). data is not NULL. */
+ * per frame (h10m, first 1 M frames, tl_decode_frames). data is used only
+ * once caplen says the headers are there. */
 #define WALK() decode_walk(linktype, data, caplen, false, pkt, reason)
 
 /* The TCP header at th: avail bytes captured from th (at least 20), seg_len
@@ -248,8 +249,9 @@ static TL__ALWAYS_INLINE tl_decode_result decode_one(int linktype, const uint8_t
                                                      uint32_t caplen, bool verify_cksum,
                                                      tl_packet *pkt, tl_decode_reason *reason)
 {
-    /* Checksums are verified by the walk only. */
-    if (verify_cksum || data == NULL)
+    /* Checksums are verified by the walk only. A NULL frame (caplen 0)
+     * fails the one pass's length checks before data is used: the walk's. */
+    if (verify_cksum)
         return decode_walk(linktype, data, caplen, verify_cksum, pkt, reason);
     return decode_plain(linktype, data, caplen, pkt, reason);
 }
