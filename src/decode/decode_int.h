@@ -80,11 +80,21 @@ static inline uint32_t tl__be32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+/* Little-endian GCC or clang: adjacent fields are read and written as one
+ * word where measured to pay (tl__tcp_fixed_header, decode.c plain_tcp). */
+#ifndef TL__LE_WORDS
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TL__LE_WORDS 1
+#else
+#define TL__LE_WORDS 0
+#endif
+#endif
+
 /* The fixed 20 bytes of a TCP header at h (the caller checked they are
  * there), for the one-pass decode and the TCP stage alike. */
 static inline void tl__tcp_fixed_header(const uint8_t *h, tl_packet *pkt)
 {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if TL__LE_WORDS
     /* Adjacent fields in one load, byte swap and store each: ports (one
      * byte swap, then the halves swapped back), seq and ack likewise, the
      * urgent pointer and checksum (reversed in tl_packet: one byte swap).
@@ -103,7 +113,9 @@ static inline void tl__tcp_fixed_header(const uint8_t *h, tl_packet *pkt)
     seq_ack = __builtin_bswap64(seq_ack);
     seq_ack = seq_ack << 32 | seq_ack >> 32;
     memcpy(b + offsetof(tl_packet, seq), &seq_ack, 8);
-    pkt->flags = h[13];
+    _Static_assert(offsetof(tl_packet, win) == offsetof(tl_packet, flags) + 2, "flags, win");
+    uint16_t flags = h[13]; /* and the padding after it: decode.c plain_clear */
+    memcpy(b + offsetof(tl_packet, flags), &flags, 2);
     pkt->win = tl__be16(h + 14);
     memcpy(&urg_cksum, h + 16, 4);
     urg_cksum = __builtin_bswap32(urg_cksum);
