@@ -152,7 +152,7 @@ static TL__NOINLINE tl_decode_result plain_options(int linktype, const uint8_t *
 /* Nearly every frame is plain Ethernet or raw IP carrying IPv4 without
  * options (not a fragment) or IPv6 without extension headers, then TCP
  * with well-formed options, if any. That layout is recognised here in
- * one pass, one bounds check per header, and decoded as the layer by layer
+ * one pass, bounds checked by caplen up front, and decoded as the layer by layer
  * walk would (tests/unit/test_decode_plain.c compares the two); anything
  * else -- tags, IP options, malformed TCP options, offload or jumbo
  * lengths, truncation, any contradiction -- goes to the walk, which
@@ -254,7 +254,8 @@ static TL__ALWAYS_INLINE tl_decode_result decode_plain(int linktype, const uint8
     if (linktype == TL__DLT_EN10MB) {
         if (caplen < 14 + 20 + 20) return WALK();
         uint16_t et = tl__be16(data + 12);
-        if (et == TL__ETH_IPV4) return plain_ipv4(linktype, data, caplen, data + 14, caplen - 14, pkt, reason);
+        if (et == TL__ETH_IPV4)
+            return plain_ipv4(linktype, data, caplen, data + 14, caplen - 14, pkt, reason);
         if (et == TL__ETH_IPV6 && caplen >= 14 + 40 + 20)
             return plain_ipv6(linktype, data, caplen, data + 14, caplen - 14, pkt, reason);
         return WALK();
