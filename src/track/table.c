@@ -65,16 +65,11 @@ int tl_table_insert(tl_table *t, uint64_t hash, uint32_t slot)
     return TL_OK;
 }
 
-void tl_table_remove(tl_table *t, const tl_conn_key *k, uint64_t hash)
+/* Backward-shift deletion of entry i: pull later entries of the cluster
+ * into the hole when their home position is not between the hole and
+ * themselves. */
+static void remove_at(tl_table *t, uint32_t i)
 {
-    uint32_t i = (uint32_t)hash & t->mask;
-    for (;; i = (i + 1) & t->mask) {
-        uint32_t s = t->e[i].slot;
-        if (!s) return;
-        if (t->e[i].tag == (uint32_t)hash && tl_conn_key_equal(t->key_of(t->ctx, s - 1), k)) break;
-    }
-    /* Backward-shift: pull later entries of the cluster into the hole when
-     * their home position is not between the hole and themselves. */
     uint32_t hole = i;
     for (uint32_t j = (i + 1) & t->mask; t->e[j].slot; j = (j + 1) & t->mask) {
         uint32_t home = t->e[j].tag & t->mask;
@@ -87,4 +82,26 @@ void tl_table_remove(tl_table *t, const tl_conn_key *k, uint64_t hash)
     t->e[hole].slot = 0;
     t->e[hole].tag = 0;
     t->count--;
+}
+
+void tl_table_remove(tl_table *t, const tl_conn_key *k, uint64_t hash)
+{
+    uint32_t i = (uint32_t)hash & t->mask;
+    for (;; i = (i + 1) & t->mask) {
+        uint32_t s = t->e[i].slot;
+        if (!s) return;
+        if (t->e[i].tag == (uint32_t)hash && tl_conn_key_equal(t->key_of(t->ctx, s - 1), k)) break;
+    }
+    remove_at(t, i);
+}
+
+void tl_table_remove_slot(tl_table *t, uint64_t hash, uint32_t slot)
+{
+    uint32_t i = (uint32_t)hash & t->mask;
+    for (;; i = (i + 1) & t->mask) {
+        uint32_t s = t->e[i].slot;
+        if (!s) return;
+        if (s == slot + 1) break;
+    }
+    remove_at(t, i);
 }

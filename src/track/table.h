@@ -36,6 +36,10 @@ void tl_table_release(tl_table *t);
 uint32_t tl_table_find(const tl_table *t, const tl_conn_key *k, uint64_t hash);
 TL_MUST_USE int tl_table_insert(tl_table *t, uint64_t hash, uint32_t slot);
 void tl_table_remove(tl_table *t, const tl_conn_key *k, uint64_t hash);
+/* Removes the entry of `slot`, inserted with `hash`: a slot is in the
+ * table at most once, so the slot numbers alone are compared, no keys
+ * read (the tracker's finalize: 68 -> 35 Ir per connection). */
+void tl_table_remove_slot(tl_table *t, uint64_t hash, uint32_t slot);
 
 /* tl_table_find() of a packet's connection, for slots that are elements
  * of `stride` bytes at `base` with their key first: no key built, no

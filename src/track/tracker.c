@@ -228,7 +228,7 @@ void tl__tracker_finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     if (evicted) tr->stats.evicted++;
 
     /* the hash is recomputed rather than kept: 8 bytes less per connection */
-    tl_table_remove(&tr->table, &c->key, tl_conn_key_hash(&c->key, tr->cfg.hash_seed));
+    tl_table_remove_slot(&tr->table, tl_conn_key_hash(&c->key, tr->cfg.hash_seed), s);
     tl__list_remove(tr, c->finished ? &tr->finished : &tr->active, s);
     tl_zeek_release(&c->zk);
     c->in_use = false;
