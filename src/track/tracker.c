@@ -569,8 +569,10 @@ static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_deco
     const tl_conn *conns = tr->conns;
     const tl_analysis *an = tr->an;
     for (int j = 0; j < k; j++) {
-        named[j] = TL_NIL;
-        if (d[j].res != TL_DECODE_OK) continue;
+        if (d[j].res != TL_DECODE_OK) {
+            named[j] = TL_NIL;
+            continue;
+        }
         /* Linear probing at up to half full puts a key past its home
          * entry for a quarter of segments (h10m: 75 % home, 14 % one
          * after, 5 % two, 2 % three, 2 % further). Four entries looked at,
@@ -585,8 +587,8 @@ static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_deco
         uint32_t found = TL__UNPREDICTABLE(e2.tag == tag) ? e2.slot : e3.slot;
         found = TL__UNPREDICTABLE(e1.tag == tag) ? e1.slot : found;
         found = TL__UNPREDICTABLE(e0.tag == tag) ? e0.slot : found;
+        named[j] = found - 1;   /* 0, no entry: TL_NIL */
         if (!found) continue;
-        named[j] = found - 1;
         const char *c = (const char *)&conns[found - 1];
         PREFETCH_HOT(c, 2);
         /* A SYN, FIN or RST also reads Zeek's history and timers and the
@@ -632,15 +634,19 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
     tr->stats.packets += (uint64_t)n;
     tl_conn_probe q[TL_TRACKER_BATCH];
     uint64_t hash[TL_TRACKER_BATCH], seed = tr->cfg.hash_seed;
-    uint32_t named[TL_TRACKER_BATCH];
+    /* NEAR_AHEAD TL_NIL past a batch's k: the feed's look-ahead reads
+     * them, no test of i + NEAR_AHEAD < k per frame */
+    uint32_t named[TL_TRACKER_BATCH + NEAR_AHEAD];
     for (int at = 0; at < n; at += TL_TRACKER_BATCH) {
         int k = n - at < TL_TRACKER_BATCH ? n - at : TL_TRACKER_BATCH;
         const tl_decoded *d = ds + at;
-        uint64_t segments = 0;
+        int others = 0;   /* frames not segments: counted, being rare */
         for (int i = 0; i < k; i++) {
-            hash[i] = 0;   /* read only for segments; not left indeterminate */
-            if (d[i].res != TL_DECODE_OK) continue;
-            segments++;
+            if (d[i].res != TL_DECODE_OK) {
+                hash[i] = 0;   /* read only for segments; not left indeterminate */
+                others++;
+                continue;
+            }
             if (d[i].pkt.src.family == 4)
                 tl__conn_probe_v4(&q[i], &d[i].pkt);
             else
@@ -648,11 +654,12 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
             hash[i] = tl_conn_probe_hash(&q[i], seed);
             prefetch_entry(tr, hash[i]);
         }
-        tr->stats.tcp += segments;
+        tr->stats.tcp += (uint64_t)(k - others);
         prefetch_conns(tr, d, hash, named, k);
+        for (int i = 0; i < NEAR_AHEAD; i++) named[k + i] = TL_NIL;
         for (int i = 0; i < k && i < NEAR_AHEAD; i++) prefetch_near(tr, named[i]);
         for (int i = 0; i < k; i++) {
-            if (i + NEAR_AHEAD < k) prefetch_near(tr, named[i + NEAR_AHEAD]);
+            prefetch_near(tr, named[i + NEAR_AHEAD]);
             feed_one(tr, m, &fs[at + i], d[i].res, d[i].reason, &d[i].pkt, &q[i], hash[i], named[i]);
         }
     }
