@@ -232,6 +232,7 @@ void tl__tracker_finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
     tl__list_remove(tr, c->finished ? &tr->finished : &tr->active, s);
     tl_zeek_release(&c->zk);
     c->in_use = false;
+    c->key.family = 0;   /* matches no packet's probe: conn_of tests no in_use */
     slot_free(tr, s);
     tr->live--;
 }
@@ -403,7 +404,9 @@ TL__NOINLINE static uint32_t conn_first(tl_tracker *tr, const tl_frame *f,
  * may have ended that connection since, or put another in its slot; but
  * every slot in use is in the table under its own key, and no two hold
  * the same key, so a slot in use with p's key is the table's answer and
- * the probe need not be walked again. There is no cache of the last
+ * the probe need not be walked again. A free slot's key has family 0
+ * (tl__tracker_finalize; never used: zero), which no probe has, so
+ * in_use is not tested (2 Ir per segment). There is no cache of the last
  * packet's connection in front of this: the look-ahead has hashed and
  * probed every segment anyway, so a hit saved only the check of `named`
  * and every miss paid for the compare and the copy (measured without it:
@@ -416,7 +419,7 @@ static uint32_t conn_of(tl_tracker *tr, const tl_frame *f, const tl_packet *p,
     *dir = q->dir;
     *t = 0;   /* a new connection's first packet */
     uint32_t s = named;
-    if (s == TL_NIL || !tr->conns[s].in_use || !tl_conn_key_is(&tr->conns[s].key, q))
+    if (s == TL_NIL || !tl_conn_key_is(&tr->conns[s].key, q))
         s = tl_table_find_probe(&tr->table, q, h, tr->conns, sizeof *tr->conns);
     if (s == TL_NIL) return conn_first(tr, f, p, h, *dir);
     /* Once a packet, for the list order, the expiry check and Zeek: its
