@@ -239,6 +239,10 @@ void tl__tracker_finalize(tl_tracker *tr, uint32_t s, bool evicted, tl_time now)
 
 /* ---- connections -------------------------------------------------------- */
 
+#define CONN_ZEEK_END (offsetof(tl_conn, zk) + sizeof(tl_zeek))
+#define CONN_FSM_END (offsetof(tl_conn, fsm) + sizeof(tl_fsm))
+_Static_assert(CONN_ZEEK_END <= offsetof(tl_conn, fsm), "Zeek's part comes before the state machines'");
+
 static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, int dir,
                          const tl_packet *p, tl_time ts)
 {
@@ -261,7 +265,13 @@ static uint32_t conn_new(tl_tracker *tr, const tl_conn_key *k, uint64_t hash, in
      * the memset below). */
     if (tr->free_head != TL_NIL) prefetch_slot(tr, tr->free_head);
     tl_conn *c = &tr->conns[s];
-    memset(c, 0, sizeof *c);
+    /* Zeroed but for Zeek's and the state machines' parts, which their
+     * inits clear whole (tl_zeek_init, tl_fsm_init): not written twice
+     * (h10m: conn_new's own 173 -> 108 Ir per connection). */
+    char *cb = (char *)c;
+    memset(cb, 0, offsetof(tl_conn, zk));
+    memset(cb + CONN_ZEEK_END, 0, offsetof(tl_conn, fsm) - CONN_ZEEK_END);
+    memset(cb + CONN_FSM_END, 0, sizeof *c - CONN_FSM_END);
     c->in_use = true;
     c->key = *k;
     c->id = tr->next_id++;
