@@ -706,70 +706,23 @@ static int by_id(const void *a, const void *b, void *ctx)
     return (x > y) - (x < y);
 }
 
-/* Sorts order[0, n) by id, ids in [lo, lo + span], into order (tmp: n
- * more): LSD radix sort by digits of at most 11 bits, the ids read from
- * the pool. Stable, and the ids distinct: qsort_r's order. (h10m -c 1M,
- * 20 k connections at the end: qsort_r was 11.4 M Ir, 1.5 % of the run.) */
-#define ID_DIGIT_MAX 11
-static void sort_by_id(const tl_conn *conns, uint32_t *order, uint32_t *tmp, uint32_t n,
-                       uint32_t lo, uint32_t span)
-{
-    unsigned bits = 0;
-    while (bits < 32 && (span >> bits) != 0) bits++;
-    unsigned passes = (bits + ID_DIGIT_MAX - 1) / ID_DIGIT_MAX;
-    if (!passes) return;   /* one connection */
-    unsigned width = (bits + passes - 1) / passes;
-    uint32_t mask = (1u << width) - 1;
-    uint32_t count[1u << ID_DIGIT_MAX];   /* 8 KiB */
-    uint32_t *from = order, *to = tmp;
-    for (unsigned p = 0; p < passes; p++) {
-        unsigned shift = p * width;
-        memset(count, 0, sizeof(uint32_t) << width);
-        for (uint32_t i = 0; i < n; i++) count[((conns[from[i]].id - lo) >> shift) & mask]++;
-        for (uint32_t d = 0, at = 0; d <= mask; d++) {
-            uint32_t c = count[d];
-            count[d] = at;
-            at += c;
-        }
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t s = from[i];
-            to[count[((conns[s].id - lo) >> shift) & mask]++] = s;
-        }
-        uint32_t *t = from;
-        from = to;
-        to = t;
-    }
-    if (from != order) memcpy(order, from, (size_t)n * sizeof *order);
-}
-
 void tl_tracker_finish(tl_tracker *tr, const tl_source_stats *src)
 {
     /* Records of connections still present, in order of first packet;
      * the last time seen taken in the same pass over the pool. Slots, not
      * (id, slot) pairs, are sorted: the array is allocated at the peak of
      * memory, and pairs were 4 bytes more per connection held (0.2 MiB of
-     * peak RSS on h10m) for 0.08 % of the run. The radix sort's second
-     * array is what glibc's qsort_r allocated too. finalize reads a whole
+     * peak RSS on h10m) for 0.08 % of the run. finalize reads a whole
      * connection, so the one two ahead is asked for. */
     uint32_t n = 0, *order = tr->live ? malloc((size_t)tr->live * sizeof *order) : NULL;
-    uint32_t lo = UINT32_MAX, hi = 0;
     tl_time now = {0, 0};
     for (uint32_t s = 0; s < tr->used; s++) {
         const tl_conn *c = &tr->conns[s];
         if (!c->in_use) continue;
         if (order) order[n++] = s;
-        if (c->id < lo) lo = c->id;
-        if (c->id > hi) hi = c->id;
         if (tl__time_cmp(conn_last(c), now) > 0) now = conn_last(c);
     }
-    if (order) {
-        uint32_t *tmp = n > 1 ? malloc((size_t)n * sizeof *tmp) : NULL;
-        if (tmp)
-            sort_by_id(tr->conns, order, tmp, n, lo, hi - lo);
-        else
-            qsort_r(order, n, sizeof *order, by_id, tr->conns);
-        free(tmp);
-    }
+    if (order) qsort_r(order, n, sizeof *order, by_id, tr->conns);
     for (uint32_t i = 0; i < n; i++) {
         if (i + 2 < n) prefetch_slot(tr, order[i + 2]);
         tl__tracker_finalize(tr, order[i], false, now);
