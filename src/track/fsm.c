@@ -34,7 +34,7 @@ typedef struct seg {
     uint32_t end;              /* seq + SYN + len + FIN */
 } seg;
 
-static inline seg seg_of(const tl_packet *p)
+static TL__ALWAYS_INLINE seg seg_of(const tl_packet *p)
 {
     seg s;
     s.syn = p->flags & TL_TH_SYN;
@@ -49,7 +49,10 @@ static inline seg seg_of(const tl_packet *p)
     return s;
 }
 
-/* Everything a handler needs; no file statics (unlike lwIP's globals). */
+/* Everything a handler needs; no file statics (unlike lwIP's globals).
+ * Every handler is always inlined into tl__fsm_segment_full: no pointer
+ * to the ctx or the seg escapes, so neither is built in memory on every
+ * call (measured on h10m -c 1M: 217 -> 182 Ir per call). */
 typedef struct ctx {
     tl_fsm *f;
     tl_track_out *out;
@@ -60,19 +63,19 @@ typedef struct ctx {
 } ctx;
 
 
-static tl_role role_of(const tl_fsm *f, const tl_endpoint *e)
+static TL__ALWAYS_INLINE tl_role role_of(const tl_fsm *f, const tl_endpoint *e)
 {
     return e == &f->ep[1] ? TL_ROLE_SERVER : TL_ROLE_CLIENT;
 }
 
-static void event(ctx *c, tl_event_kind k, tl_role by, double value)
+static TL__ALWAYS_INLINE void event(ctx *c, tl_event_kind k, tl_role by, double value)
 {
     tl_track_out_event(c->out, k, by, value);
 }
 
 /* The one place a state changes: records prev_state, reports the change,
  * and reports entering TIME-WAIT. */
-static void set_state(ctx *c, tl_endpoint *e, tl_tcp_state to)
+static TL__ALWAYS_INLINE void set_state(ctx *c, tl_endpoint *e, tl_tcp_state to)
 {
     if (e->state == to) return;
     tl_role who = role_of(c->f, e);
@@ -82,19 +85,19 @@ static void set_state(ctx *c, tl_endpoint *e, tl_tcp_state to)
     if (to == TL_ST_TIME_WAIT) event(c, TL_EV_TIME_WAIT, who, NAN);
 }
 
-static bool is_done(tl_tcp_state s)
+static TL__ALWAYS_INLINE bool is_done(tl_tcp_state s)
 {
     return tl__fsm_is_done(s);
 }
 
 /* The segment acknowledges e's FIN. */
-static bool acks_fin(const seg *s, const tl_endpoint *e)
+static TL__ALWAYS_INLINE bool acks_fin(const seg *s, const tl_endpoint *e)
 {
     return s->ack && e->fin_sent && tl_seq_geq(s->ackno, e->fin_seq + 1);
 }
 
 /* The segment acknowledges e's SYN (any ACK when e's ISN is unknown). */
-static bool acks_syn(const seg *s, const tl_endpoint *e)
+static TL__ALWAYS_INLINE bool acks_syn(const seg *s, const tl_endpoint *e)
 {
     if (!s->ack) return false;
     if (!e->isn_known) return true;
@@ -104,7 +107,7 @@ static bool acks_syn(const seg *s, const tl_endpoint *e)
 
 /* ---- sending ------------------------------------------------------------ */
 
-static void record_syn(ctx *c)
+static TL__ALWAYS_INLINE void record_syn(ctx *c)
 {
     tl_endpoint *e = c->snd;
     e->isn = c->s->seq;
@@ -115,7 +118,7 @@ static void record_syn(ctx *c)
 }
 
 /* SYN or SYN-ACK sent again with the same ISN: report the backoff. */
-static bool syn_repeat(ctx *c)
+static TL__ALWAYS_INLINE bool syn_repeat(ctx *c)
 {
     tl_endpoint *e = c->snd;
     bool same_kind = c->s->ack ? e->synack_sent : e->syn_sent;
@@ -126,7 +129,7 @@ static bool syn_repeat(ctx *c)
 }
 
 /* The sender's FIN (first transmission): event, close kind, new state. */
-static void send_fin(ctx *c, tl_tcp_state to)
+static TL__ALWAYS_INLINE void send_fin(ctx *c, tl_tcp_state to)
 {
     tl_fsm *f = c->f;
     tl_endpoint *e = c->snd, *peer = c->rcv;
@@ -145,12 +148,12 @@ static void send_fin(ctx *c, tl_tcp_state to)
 }
 
 /* A FIN this endpoint has not sent before (not a retransmission). */
-static bool new_fin(const ctx *c)
+static TL__ALWAYS_INLINE bool new_fin(const ctx *c)
 {
     return c->s->fin && !c->snd->fin_sent;
 }
 
-static void send_unknown(ctx *c)
+static TL__ALWAYS_INLINE void send_unknown(ctx *c)
 {
     const seg *s = c->s;
     if (s->syn) {
@@ -168,7 +171,7 @@ static void send_unknown(ctx *c)
         set_state(c, c->snd, TL_ST_ESTABLISHED);
 }
 
-static void send_closed(ctx *c)
+static TL__ALWAYS_INLINE void send_closed(ctx *c)
 {
     /* A CLOSED endpoint only starts over with a SYN (active open). */
     if (c->s->syn && !c->s->ack) {
@@ -177,7 +180,7 @@ static void send_closed(ctx *c)
     }
 }
 
-static void send_listen(ctx *c)
+static TL__ALWAYS_INLINE void send_listen(ctx *c)
 {
     const seg *s = c->s;
     if (!s->syn) return;
@@ -191,7 +194,7 @@ static void send_listen(ctx *c)
     set_state(c, c->snd, TL_ST_SYN_SENT);
 }
 
-static void send_syn_sent(ctx *c)
+static TL__ALWAYS_INLINE void send_syn_sent(ctx *c)
 {
     const seg *s = c->s;
     if (!s->syn || syn_repeat(c)) return;
@@ -199,7 +202,7 @@ static void send_syn_sent(ctx *c)
     if (s->ack) set_state(c, c->snd, TL_ST_SYN_RECEIVED);
 }
 
-static void send_syn_received(ctx *c)
+static TL__ALWAYS_INLINE void send_syn_received(ctx *c)
 {
     if (c->s->syn) {
         if (!syn_repeat(c) && c->s->ack) record_syn(c);
@@ -208,12 +211,12 @@ static void send_syn_received(ctx *c)
     if (new_fin(c)) send_fin(c, TL_ST_FIN_WAIT_1);   /* RFC: CLOSE in SYN-RECEIVED */
 }
 
-static void send_established(ctx *c)
+static TL__ALWAYS_INLINE void send_established(ctx *c)
 {
     if (new_fin(c)) send_fin(c, TL_ST_FIN_WAIT_1);
 }
 
-static void send_close_wait(ctx *c)
+static TL__ALWAYS_INLINE void send_close_wait(ctx *c)
 {
     if (!new_fin(c)) return;
     if (c->rcv->fin_sent && !acks_fin(c->s, c->rcv)) {
@@ -227,7 +230,7 @@ static void send_close_wait(ctx *c)
     send_fin(c, TL_ST_LAST_ACK);
 }
 
-static void on_send(ctx *c)
+static TL__ALWAYS_INLINE void on_send(ctx *c)
 {
     switch (c->snd->state) {
     case TL_ST_UNKNOWN: send_unknown(c); break;
@@ -243,10 +246,10 @@ static void on_send(ctx *c)
 
 /* ---- receiving ---------------------------------------------------------- */
 
-static void recv_fin_wait_2(ctx *c);
-static void recv_established(ctx *c);
+static TL__ALWAYS_INLINE void recv_fin_wait_2(ctx *c);
+static TL__ALWAYS_INLINE void recv_established(ctx *c);
 
-static void recv_unknown(ctx *c)
+static TL__ALWAYS_INLINE void recv_unknown(ctx *c)
 {
     const seg *s = c->s;
     if (s->syn && !s->ack) {
@@ -262,7 +265,7 @@ static void recv_unknown(ctx *c)
     if (s->fin) set_state(c, c->rcv, TL_ST_CLOSE_WAIT);
 }
 
-static void recv_syn_sent(ctx *c)
+static TL__ALWAYS_INLINE void recv_syn_sent(ctx *c)
 {
     const seg *s = c->s;
     if (!s->syn) return;
@@ -281,7 +284,7 @@ static void recv_syn_sent(ctx *c)
     recv_established(c);
 }
 
-static void recv_syn_received(ctx *c)
+static TL__ALWAYS_INLINE void recv_syn_received(ctx *c)
 {
     tl_fsm *f = c->f;
     if (!acks_syn(c->s, c->rcv)) return;
@@ -296,12 +299,12 @@ static void recv_syn_received(ctx *c)
     recv_established(c);
 }
 
-static void recv_established(ctx *c)
+static TL__ALWAYS_INLINE void recv_established(ctx *c)
 {
     if (c->s->fin) set_state(c, c->rcv, TL_ST_CLOSE_WAIT);
 }
 
-static void recv_fin_wait_1(ctx *c)
+static TL__ALWAYS_INLINE void recv_fin_wait_1(ctx *c)
 {
     if (acks_fin(c->s, c->rcv)) {
         c->rcv->fin_acked = true;
@@ -312,26 +315,26 @@ static void recv_fin_wait_1(ctx *c)
     if (c->s->fin) set_state(c, c->rcv, TL_ST_CLOSING);
 }
 
-static void recv_fin_wait_2(ctx *c)
+static TL__ALWAYS_INLINE void recv_fin_wait_2(ctx *c)
 {
     if (c->s->fin) set_state(c, c->rcv, TL_ST_TIME_WAIT);
 }
 
-static void recv_closing(ctx *c)
+static TL__ALWAYS_INLINE void recv_closing(ctx *c)
 {
     if (!acks_fin(c->s, c->rcv)) return;
     c->rcv->fin_acked = true;
     set_state(c, c->rcv, TL_ST_TIME_WAIT);
 }
 
-static void recv_last_ack(ctx *c)
+static TL__ALWAYS_INLINE void recv_last_ack(ctx *c)
 {
     if (!acks_fin(c->s, c->rcv)) return;
     c->rcv->fin_acked = true;
     set_state(c, c->rcv, TL_ST_CLOSED);
 }
 
-static void on_receive(ctx *c)
+static TL__ALWAYS_INLINE void on_receive(ctx *c)
 {
     switch (c->rcv->state) {
     case TL_ST_UNKNOWN: recv_unknown(c); break;
@@ -358,7 +361,7 @@ static void on_receive(ctx *c)
  * arrived) at the sender's own snd_nxt. An endpoint that answered with data
  * is taken to have read, so its RST is rst_abort; a silent receiver that
  * aborts after reading is misnamed rst_unread_data. */
-static bool rst_looks_unread(const ctx *c)
+static TL__ALWAYS_INLINE bool rst_looks_unread(const ctx *c)
 {
     const tl_endpoint *e = c->snd, *peer = c->rcv;
     const seg *s = c->s;
@@ -367,7 +370,7 @@ static bool rst_looks_unread(const ctx *c)
     return !e->seq_known || s->seq == e->snd_nxt;
 }
 
-static void classify_rst(ctx *c)
+static TL__ALWAYS_INLINE void classify_rst(ctx *c)
 {
     tl_fsm *f = c->f;
     if (f->closed != TL_CLOSE_OPEN || f->pending != TL_CLOSE_OPEN) return;
@@ -387,7 +390,7 @@ static void classify_rst(ctx *c)
     event(c, k, c->who, NAN);
 }
 
-static void on_rst(ctx *c)
+static TL__ALWAYS_INLINE void on_rst(ctx *c)
 {
     if (!tl_fsm_is_finished(c->f)) classify_rst(c);
     /* The sender aborted, or has no socket for the segment it answers. */
@@ -406,7 +409,7 @@ static void on_rst(ctx *c)
 /* What the sender has now sent and acknowledged; half_close once the FIN's
  * sender acknowledges data that came after its FIN (it still reads, as
  * after shutdown(SHUT_WR); a closed socket would answer with an RST). */
-static void account(ctx *c)
+static TL__ALWAYS_INLINE void account(ctx *c)
 {
     tl_fsm *f = c->f;
     tl_endpoint *e = c->snd, *peer = c->rcv;
@@ -431,7 +434,7 @@ static void account(ctx *c)
 }
 
 /* Both endpoints done after both FINs: report how the close went. */
-static void report_close(ctx *c)
+static TL__ALWAYS_INLINE void report_close(ctx *c)
 {
     tl_fsm *f = c->f;
     if (f->pending == TL_CLOSE_OPEN || f->closed != TL_CLOSE_OPEN) return;
@@ -455,7 +458,7 @@ void tl_fsm_init(tl_fsm *f)
     f->closed_by = TL_ROLE_NONE;
 }
 
-static void segment(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
+static TL__ALWAYS_INLINE void segment(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
 {
     seg s = seg_of(p);
     ctx c = {f, out, &s, ts, i ? TL_ROLE_SERVER : TL_ROLE_CLIENT, &f->ep[i], &f->ep[i ^ 1]};
