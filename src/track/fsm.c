@@ -458,6 +458,12 @@ void tl_fsm_init(tl_fsm *f)
     f->closed_by = TL_ROLE_NONE;
 }
 
+/* One endpoint as tl_fsm_segment's short path wants it (fsm.h). */
+static TL__ALWAYS_INLINE bool ep_plain(const tl_endpoint *e)
+{
+    return e->state == TL_ST_ESTABLISHED && e->seq_known && e->ack_known && !e->fin_sent;
+}
+
 static TL__ALWAYS_INLINE void segment(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
 {
     seg s = seg_of(p);
@@ -480,11 +486,9 @@ static TL__ALWAYS_INLINE void segment(tl_fsm *f, int i, const tl_packet *p, tl_t
 void tl__fsm_segment_full(tl_fsm *f, int i, const tl_packet *p, tl_time ts, tl_track_out *out)
 {
     segment(f, i, p, ts, out);
-    /* States and fin_sent change only here: the short path's condition is
-     * kept up to date with them. */
-    const tl_endpoint *a = &f->ep[0], *b = &f->ep[1];
-    f->plain = a->state == TL_ST_ESTABLISHED && b->state == TL_ST_ESTABLISHED &&
-               !a->fin_sent && !b->fin_sent;
+    /* States, fin_sent, seq_known and ack_known change only here: the
+     * short path's condition is kept up to date with them. */
+    f->plain = ep_plain(&f->ep[0]) && ep_plain(&f->ep[1]);
 }
 
 void tl_fsm_finish(tl_fsm *f, tl_track_out *out)

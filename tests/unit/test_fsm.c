@@ -579,6 +579,28 @@ static void midstream_syn_ack_first_is_not_a_handshake(void **st)
     assert_int_equal(find_event(&o, TL_EV_HANDSHAKE), -1);
 }
 
+/* Both ESTABLISHED, but the client never sent an ACK number: its first
+ * one is recorded as it is, not compared with an unset last_ack (the
+ * short path in fsm.h takes only endpoints that have one). */
+static void first_ack_number_after_established_is_recorded(void **st)
+{
+    (void)st;
+    tl_fsm f;
+    tl_fsm_init(&f);
+    feed(&f, C, P, CISN + 1, 0, 10, 0.0);
+    feed(&f, SV, A | P, SISN + 1, CISN + 11, 20, 0.1);
+    assert_states(&f, TL_ST_ESTABLISHED, TL_ST_ESTABLISHED);
+    assert_false(f.ep[0].ack_known);
+    feed(&f, C, A, CISN + 11, 0x90000000u, 0, 0.2);   /* "before" 0 in sequence space */
+    assert_true(f.ep[0].ack_known);
+    assert_int_equal(f.ep[0].last_ack, 0x90000000u);
+    assert_true(f.plain);
+    feed(&f, C, A, CISN + 11, 0x90000005u, 0, 0.3);
+    assert_int_equal(f.ep[0].last_ack, 0x90000005u);
+    feed(&f, C, A, CISN + 11, 0x90000001u, 0, 0.4);   /* an older ACK leaves the maximum */
+    assert_int_equal(f.ep[0].last_ack, 0x90000005u);
+}
+
 /* ---- end of capture ----------------------------------------------------- */
 
 static void finish_syn_unanswered(void **st)
@@ -676,6 +698,7 @@ int main(void)
         cmocka_unit_test(midstream_fin_from_unknown_gives_fin_wait_1),
         cmocka_unit_test(midstream_pure_acks_alone_stay_unknown),
         cmocka_unit_test(midstream_syn_ack_first_is_not_a_handshake),
+        cmocka_unit_test(first_ack_number_after_established_is_recorded),
         cmocka_unit_test(finish_syn_unanswered),
         cmocka_unit_test(finish_half_closed_names_the_fin_sender),
         cmocka_unit_test(finish_established_is_open),
