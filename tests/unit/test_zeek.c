@@ -578,6 +578,31 @@ static void zero_window_sets_w_unless_rst(void **st)
     assert_string_equal(finish(&c).history, "ShAawR");
 }
 
+/* The handshake's own path (segment_handshake) keeps the letters' order and
+ * the counts: a zero window after S and h, the ack of the SYN. */
+static void zero_window_in_handshake_after_S_and_h(void **st)
+{
+    (void)st;
+    conn c = {0};
+    tl_packet syn = seg(true, S, CLI_ISN, 0, 0), sa = seg(false, S | A, SRV_ISN, CLI_ISN + 1, 0);
+    syn.win = sa.win = 0;
+    feed(&c, &syn);
+    feed(&c, &sa);
+    tl_packet ack = seg(true, A, CLI_ISN + 1, SRV_ISN + 1, 0);
+    feed(&c, &ack);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.history, "SWhwA");
+    assert_string_equal(r.conn_state, "S1");
+    assert_int_equal(r.orig_pkts, 2);
+    assert_int_equal(r.resp_pkts, 1);
+    assert_int_equal(r.orig_ip_bytes, 80);
+    assert_int_equal(r.resp_ip_bytes, 40);
+    assert_int_equal(r.missed_bytes, 0);
+    /* handshake over: Zeek's 5 min idle timeout, not 1 min */
+    assert_false(tl_zeek_expired(&c.z, at(100)));
+    assert_true(tl_zeek_expired(&c.z, at(400)));
+}
+
 static void fin_rst_together_is_I_syn_fin_is_Q(void **st)
 {
     (void)st;
@@ -731,6 +756,7 @@ int main(void)
         cmocka_unit_test(acks_across_a_wrap_and_old_acks_count_no_gap),
         cmocka_unit_test(ack_past_a_hole_with_held_data_reports_the_gap),
         cmocka_unit_test(zero_window_sets_w_unless_rst),
+        cmocka_unit_test(zero_window_in_handshake_after_S_and_h),
         cmocka_unit_test(fin_rst_together_is_I_syn_fin_is_Q),
         cmocka_unit_test(bad_checksum_adds_C_without_counting),
         cmocka_unit_test(syn_after_close_or_with_new_isn_is_new_conn),
