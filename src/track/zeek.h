@@ -97,7 +97,8 @@ typedef struct tl_zeek {
                                   * (read only to rebuild a time: the tracker passes offsets) */
     /* nanoseconds after start (exact; INT64_MAX: no expire check pending) */
     int64_t last;                /* Zeek's last_time */
-    int64_t next_timer;          /* the earliest of delete_at, attempt_at, expire_at */
+    int64_t next_timer;          /* the earliest of delete_at, attempt_at, expire_at and
+                                  * the idle deadline (or earlier: tl__zk_update_next_timer) */
     tl_zeek_block *blocks;       /* [TL_ZK_MAX_BLOCKS] per endpoint while some are held, else NULL */
     uint32_t hist_seen;          /* Zeek's once-only history mask (resp << 16) */
     uint8_t hist_len;
@@ -170,11 +171,12 @@ bool tl__zeek_expired_full(tl_zeek *z, int64_t t_now);  /* the idle or due case 
 /* The same at t_now nanoseconds after z->start. */
 static inline bool tl_zeek_expired_at(tl_zeek *z, int64_t t_now)
 {
-    /* Inline for nearly every packet: not idle, before every pending timer
-     * (measured: 48 -> 17 Ir/packet). Without a time yet, both ways say
-     * false, as Zeek would. */
-    int64_t idle = z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS;
-    if ((int64_t)((uint64_t)t_now - (uint64_t)z->last) < idle && t_now < z->next_timer) return false;
+    /* Inline for nearly every packet: before every pending timer and the
+     * idle deadline, which next_timer holds both of (measured: 48 -> 17
+     * Ir/packet; the idle deadline in next_timer, h10m: 9 fewer here, 3.5
+     * more in the fast path, 739.1 -> 733.7 M). Without a time yet,
+     * next_timer is INT64_MAX: false, as Zeek would. */
+    if (t_now < z->next_timer) return false;
     return tl__zeek_expired_full(z, t_now);
 }
 static inline bool tl_zeek_expired(tl_zeek *z, tl_time now)

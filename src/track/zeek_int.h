@@ -32,12 +32,17 @@ static inline int64_t tl__zk_tadd(int64_t t, double s)
     return t + whole * 1000000000 + (int64_t)((s - (double)whole) * 1e9 + 0.5);
 }
 
-/* The earliest pending timer, for tl_zeek_expired's one compare. Timers
- * are set only by segment_full and tl__zeek_expired_full, which call this
- * last. */
+/* The earliest pending timer or the idle deadline (last + the idle
+ * timeout), for tl_zeek_expired's one compare. Timers and idle_long are set
+ * only by segment_full, segment_handshake and tl__zeek_expired_full, which
+ * call this last (after a segment counted: have_time). z->last moves on
+ * in the fast path too, which calls this only when it went back (capture
+ * times out of order): later, the deadline kept is early, and the packet
+ * past it finds tl__zeek_expired_full, which says false and moves it. */
 static inline void tl__zk_update_next_timer(tl_zeek *z)
 {
-    int64_t t = z->expire_at;
+    int64_t t = z->last + (z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS);
+    if (z->expire_at < t) t = z->expire_at;
     if (z->closed_timer && z->delete_at < t) t = z->delete_at;
     if (z->attempt_timer && z->attempt_at < t) t = z->attempt_at;
     z->next_timer = t;

@@ -649,6 +649,23 @@ static void syn_after_close_or_with_new_isn_is_new_conn(void **st)
     assert_true(tl_zeek_is_new_conn(&d.z, true, &same));    /* after the close, any SYN */
 }
 
+/* Zeek's last_time follows the capture times even back (out of order): the
+ * idle timeout counts from the earlier one, before the delete timer of a
+ * reset connection. */
+static void idle_timeout_counts_from_a_time_that_went_back(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet r = seg(true, R | A, CLI_ISN + 1, SRV_ISN + 1, 0);
+    tl_zeek_segment(&c.z, true, &r, at(1000));  /* deleted 5 s later */
+    tl_packet a = seg(false, A, SRV_ISN + 1, CLI_ISN + 1, 0);
+    tl_zeek_segment(&c.z, false, &a, at(600));
+    assert_false(tl_zeek_expired(&c.z, at(899)));
+    assert_true(tl_zeek_expired(&c.z, at(901)));
+    tl_zeek_release(&c.z);
+}
+
 static void expired_after_unanswered_syn_attempt_delay(void **st)
 {
     (void)st;
@@ -761,6 +778,7 @@ int main(void)
         cmocka_unit_test(bad_checksum_adds_C_without_counting),
         cmocka_unit_test(syn_after_close_or_with_new_isn_is_new_conn),
         cmocka_unit_test(expired_after_unanswered_syn_attempt_delay),
+        cmocka_unit_test(idle_timeout_counts_from_a_time_that_went_back),
         cmocka_unit_test(expired_five_seconds_after_complete_close),
         cmocka_unit_test(partial_connection_is_OTH_with_bytes_from_first_seq),
         cmocka_unit_test(zeek_sink_writes_conn_log_rows_with_unset_fields),
