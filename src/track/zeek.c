@@ -74,10 +74,9 @@ static char role_letter(bool is_orig, char upper)
 }
 
 /* Connection::CheckHistory: adds the letter the first time; returns true
- * when it had been seen before. */
-static bool check_history(tl_zeek *z, const tl_zeek_ep *e, uint32_t mask, char upper)
+ * when it had been seen before. o: the sender is the originator. */
+static bool check_history(tl_zeek *z, bool o, uint32_t mask, char upper)
 {
-    bool o = ep_is_orig(z, e);
     if (!o) mask <<= 16;
     if ((z->hist_seen & mask) == 0) {
         z->hist_seen |= mask;
@@ -276,32 +275,33 @@ static void update_history(seg_ctx *c, uint64_t rel_seq)
     tl_zeek *z = c->z;
     tl_zeek_ep *e = c->ep;
     tl_zeek_ep_hist *h = ep_hist(z, e);
+    bool o = c->is_orig;  /* before any flip: known, not worked out per letter */
     int bits = F_SYN(c) + F_FIN(c) + F_RST(c);
     if (bits > 1) {
-        if (F_FIN(c) && F_RST(c)) check_history(z, e, HIST_FIN_RST, 'I');
-        else check_history(z, e, HIST_MULTI_FLAG, 'Q');
+        if (F_FIN(c) && F_RST(c)) check_history(z, o, HIST_FIN_RST, 'I');
+        else check_history(z, o, HIST_MULTI_FLAG, 'Q');
     } else if (bits == 1) {
         if (F_SYN(c)) {
             char code = F_ACK(c) ? 'H' : 'S';
-            if (check_history(z, e, HIST_SYN, code) && rel_seq != h->last_syn)
-                add_history(z, role_letter(ep_is_orig(z, e), code));
+            if (check_history(z, o, HIST_SYN, code) && rel_seq != h->last_syn)
+                add_history(z, role_letter(o, code));
             h->last_syn = rel_seq;
         }
         if (F_FIN(c)) {
             /* A FIN's sequence number is the one after its data. */
-            if (check_history(z, e, HIST_FIN, 'F') && rel_seq + c->len != h->last_fin)
-                add_history(z, role_letter(ep_is_orig(z, e), 'F'));
+            if (check_history(z, o, HIST_FIN, 'F') && rel_seq + c->len != h->last_fin)
+                add_history(z, role_letter(o, 'F'));
             h->last_fin = rel_seq + c->len;
         }
         if (F_RST(c)) {
-            if (check_history(z, e, HIST_RST, 'R') && rel_seq != h->last_rst)
-                add_history(z, role_letter(ep_is_orig(z, e), 'R'));
+            if (check_history(z, o, HIST_RST, 'R') && rel_seq != h->last_rst)
+                add_history(z, role_letter(o, 'R'));
             h->last_rst = rel_seq;
         }
     } else if (c->len) {
-        check_history(z, e, HIST_DATA, 'D');
+        check_history(z, o, HIST_DATA, 'D');
     } else if (F_ACK(c)) {
-        check_history(z, e, HIST_ACK, 'A');
+        check_history(z, o, HIST_ACK, 'A');
     }
 }
 
