@@ -412,10 +412,8 @@ static void state_closed(seg_ctx *c)
 }
 
 /* TCPSessionAdapter::ConnectionClosed without reassembly. */
-static void connection_closed(seg_ctx *c)
+static void connection_closed(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer)
 {
-    tl_zeek *z = c->z;
-    tl_zeek_ep *e = c->ep, *peer = c->peer;
     if (e->did_close) return;
     e->did_close = true;
     bool complete = e->state == TL_ZK_RESET || peer->did_close || peer->state == TL_ZK_INACTIVE;
@@ -618,7 +616,7 @@ void tl_zeek_bad_checksum(tl_zeek *z, bool is_orig)
 }
 
 /* Every segment neither the fast path of tl_zeek_segment nor
- * segment_handshake takes: Zeek's rules in full. Not inlined there: its
+ * segment_handshake or segment_fin takes: Zeek's rules in full. Not inlined there: its
  * registers and stack would be set up for every packet. */
 TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet *p, int64_t now)
 {
@@ -701,7 +699,7 @@ TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet 
     z->first_seen |= (uint8_t)(ep_is_orig(z, e) ? 1 : 2);
     if (c.len > 0 && p->payload_caplen >= c.len && !F_RST(&c) && !underflow)
         data_sent(z, e, F_SYN(&c) ? rel_seq + 1 : rel_seq, c.len);
-    if (c.do_close) connection_closed(&c);
+    if (c.do_close) connection_closed(z, e, peer);
 
     /* conn_size counts after the state machine, by the direction the packet
      * had when it arrived (a flip above swaps the counters first). */
@@ -772,9 +770,49 @@ TL__NOINLINE static void segment_handshake(tl_zeek *z, const tl_packet *p, int64
     update_fast_sides(z);
 }
 
-/* The segments the fast path does not take: the handshake's apart. Out of
- * line: the test in tl_zeek_segment_at cost its fast path 2.7 Ir/packet
- * (h10m). */
+/* A FIN-ACK without payload or zero window from an established side the
+ * fast path would take, its peer not reset, as segment_full handles it
+ * (23k of its 42k calls left on h10m), without its general checks
+ * (measured, h10m: 732.4 -> 728.0 M in all, f1m 214.9 -> 213.4). Nothing
+ * of the side's first packet or the handshake changes. */
+TL__NOINLINE static void segment_fin(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, bool is_orig,
+                                     const tl_packet *p, int64_t now)
+{
+    bool o = is_orig != z->swapped;
+    bool underflow = false;
+    uint32_t seq_end = p->seq + 1;  /* the FIN's octet */
+    uint64_t rel_seq = relative_seq(e, p->seq, e->last_seq, e->seq_wraps, &underflow);
+    tl_zeek_ep_hist *h = &z->eh[is_orig ? 0 : 1];
+    if (check_history(z, o, HIST_FIN, 'F') && rel_seq != h->last_fin) add_history(z, role_letter(o, 'F'));
+    h->last_fin = rel_seq;
+    if (!z->ep[0].did_close || !z->ep[1].did_close) z->last = now;
+    e->fin_seen = true;
+    e->fin_seq = rel_seq + 1;
+    bool ack_underflow = false;
+    uint64_t rel_ack = relative_seq(peer, p->ack, peer->ack_seq, peer->ack_wraps, &ack_underflow);
+    if (ack_underflow) {
+        rel_ack = 0;
+    } else {
+        int32_t d = seq_delta(p->ack, peer->ack_seq);
+        if (!(p->ack == 0 && d > ZK_TOO_LARGE_SEQ_DELTA) && d > 0) update_ack_seq_raw(peer, p->ack);
+    }
+    /* update_last_seq: a FIN after only the SYN is trusted, else if it advances */
+    if (e->last_seq == start_seq32(e) + 1 || seq_delta(seq_end, e->last_seq) > 0)
+        update_last_seq_raw(e, seq_end);
+    /* state_established: closed (the handshake is long over) */
+    e->prev_state = TL_ZK_ESTABLISHED;
+    e->state = TL_ZK_CLOSED;
+    ack_received(z, peer, e, rel_ack);
+    connection_closed(z, e, peer);
+    e->pkts++;
+    e->ip_bytes += p->ip_len;
+    tl__zk_update_next_timer(z);
+    update_fast_sides(z);
+}
+
+/* The segments the fast path does not take: the handshake's and the
+ * FIN's apart. Out of line: the test in tl_zeek_segment_at cost its fast
+ * path 2.7 Ir/packet (h10m). */
 TL__NOINLINE static void segment_slow(tl_zeek *z, bool is_orig, const tl_packet *p, int64_t t)
 {
     if (p->payload_len == 0 && z->first_seen == (is_orig ? 0 : 1)) {
@@ -784,6 +822,14 @@ TL__NOINLINE static void segment_slow(tl_zeek *z, bool is_orig, const tl_packet 
                     : f == (TL_TH_SYN | TL_TH_ACK) && !z->swapped && z->ep[0].state == TL_ZK_SYN_SENT &&
                           z->ep[1].state == TL_ZK_INACTIVE) {
             segment_handshake(z, p, t);
+            return;
+        }
+    }
+    if ((p->flags & (TL_TH_SYN | TL_TH_FIN | TL_TH_RST | TL_TH_ACK)) == (TL_TH_FIN | TL_TH_ACK) &&
+        p->payload_len == 0 && (z->fast_sides & (is_orig ? 1u : 2u)) && p->win != 0) {
+        tl_zeek_ep *e = is_orig ? &z->ep[0] : &z->ep[1], *peer = is_orig ? &z->ep[1] : &z->ep[0];
+        if (e->state == TL_ZK_ESTABLISHED && peer->state != TL_ZK_RESET) {
+            segment_fin(z, e, peer, is_orig, p, t);
             return;
         }
     }

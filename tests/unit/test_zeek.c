@@ -603,6 +603,30 @@ static void zero_window_in_handshake_after_S_and_h(void **st)
     assert_true(tl_zeek_expired(&c.z, at(400)));
 }
 
+/* The FIN's own path (segment_fin): a retransmitted FIN adds no letter; the
+ * FIN's octet is not data. */
+static void fin_retransmitted_adds_no_letter(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet f = seg(true, F | A, CLI_ISN + 1, SRV_ISN + 1, 0);
+    feed(&c, &f);
+    feed(&c, &f);
+    assert_string_equal(finish(&c).history, "ShAF");
+    tl_packet ff = seg(false, F | A, SRV_ISN + 1, CLI_ISN + 2, 0);
+    feed(&c, &ff);
+    tl_conn_record r = finish(&c);
+    assert_string_equal(r.history, "ShAFf");
+    assert_string_equal(r.conn_state, "SF");
+    assert_int_equal(r.orig_pkts, 4);
+    assert_int_equal(r.resp_pkts, 2);
+    assert_int_equal(r.orig_bytes, 0);
+    assert_int_equal(r.resp_bytes, 0);
+    assert_int_equal(r.missed_bytes, 0);
+    tl_zeek_release(&c.z);
+}
+
 static void fin_rst_together_is_I_syn_fin_is_Q(void **st)
 {
     (void)st;
@@ -774,6 +798,7 @@ int main(void)
         cmocka_unit_test(ack_past_a_hole_with_held_data_reports_the_gap),
         cmocka_unit_test(zero_window_sets_w_unless_rst),
         cmocka_unit_test(zero_window_in_handshake_after_S_and_h),
+        cmocka_unit_test(fin_retransmitted_adds_no_letter),
         cmocka_unit_test(fin_rst_together_is_I_syn_fin_is_Q),
         cmocka_unit_test(bad_checksum_adds_C_without_counting),
         cmocka_unit_test(syn_after_close_or_with_new_isn_is_new_conn),
