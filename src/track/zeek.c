@@ -52,7 +52,8 @@ static inline tl_zeek_ep_hist *ep_hist(tl_zeek *z, const tl_zeek_ep *e) { return
 
 /* ---- history ------------------------------------------------------------ */
 
-static void add_history(tl_zeek *z, char c)
+/* add_history once the letters fill the place they have in z. */
+TL__NOINLINE static void add_history_long(tl_zeek *z, char c)
 {
     if (z->hist_len + 1 >= TL_HISTORY_MAX) return;
     char *h = z->hist.in;
@@ -66,6 +67,21 @@ static void add_history(tl_zeek *z, char c)
     }
     h[z->hist_len++] = c;
     h[z->hist_len] = '\0';
+}
+
+/* Inline while the letters fit in place (nearly always). Measured, h10m:
+ * 29 Ir a letter out of line before; 728.0 -> 721.8 M in all, of which 3.4
+ * Ir/packet in tl_zeek_segment_at, whose code GCC then lays out better. */
+static inline void add_history(tl_zeek *z, char c)
+{
+    uint8_t n = z->hist_len;
+    if (n + 1 >= TL_ZK_HIST_INLINE) {
+        add_history_long(z, c);
+        return;
+    }
+    z->hist.in[n] = c;
+    z->hist.in[n + 1] = '\0';
+    z->hist_len = (uint8_t)(n + 1);
 }
 
 static char role_letter(bool is_orig, char upper)
