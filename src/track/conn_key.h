@@ -17,10 +17,17 @@ typedef struct tl_conn_key {
     uint8_t a[16], b[16];   /* canonical order: (a, pa) <= (b, pb) */
     uint16_t pa, pb;
     uint8_t family;
+    uint8_t zero;           /* always 0: the tail word's last byte */
 } tl_conn_key;
 
+/* The key's last 8 bytes, b[14..15] to `zero`, are its "tail word": the
+ * ports and family compare and hash as one load (tl__key_tail). */
+#define TL__KEY_TAIL 30
 _Static_assert(offsetof(tl_conn_key, pb) == offsetof(tl_conn_key, pa) + 2,
                "the ports are one 4-byte word");
+_Static_assert(offsetof(tl_conn_key, pa) == TL__KEY_TAIL + 2 &&
+                   offsetof(tl_conn_key, zero) == TL__KEY_TAIL + 7 && sizeof(tl_conn_key) == 38,
+               "the tail word is the key's last 8 bytes, and the key 38 bytes (conn.h)");
 
 static inline uint64_t tl__key_word(const uint8_t *p)
 {
@@ -38,11 +45,20 @@ static inline uint32_t tl__key_v4(const uint8_t *p)
     return w;
 }
 
-static inline uint32_t tl__key_ports(const tl_conn_key *k)
+static inline uint64_t tl__key_tail(const tl_conn_key *k)
 {
-    uint32_t w;
-    memcpy(&w, (const uint8_t *)k + offsetof(tl_conn_key, pa), 4);
-    return w;
+    return tl__key_word((const uint8_t *)k + TL__KEY_TAIL);
+}
+
+/* The tail word from its parts: b[14..15] and the ports word as memory
+ * holds them (2 and 4 bytes), the family. */
+static inline uint64_t tl__tail_of(uint16_t b_end, uint32_t ports, uint8_t family)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return b_end | (uint64_t)ports << 16 | (uint64_t)family << 48;
+#else
+    return (uint64_t)b_end << 48 | (uint64_t)ports << 16 | (uint64_t)family << 8;
+#endif
 }
 
 /* memcmp(a, b, 16) as a sign, by two 8-byte words in big-endian order:
@@ -98,6 +114,7 @@ static inline int tl__conn_key_make_v4(tl_conn_key *k, const tl_packet *p)
     k->pa = swap ? p->dport : p->sport;
     k->pb = swap ? p->sport : p->dport;
     k->family = 4;
+    k->zero = 0;
     return swap;
 }
 
@@ -113,20 +130,20 @@ static inline int tl_conn_key_make(tl_conn_key *k, const tl_packet *p)
     k->pa = swap ? p->dport : p->sport;
     k->pb = swap ? p->sport : p->dport;
     k->family = p->src.family;
+    k->zero = 0;
     return swap;
 }
 
-/* Ports and family first (they differ more often than addresses), then
- * the addresses word by word: one word each for IPv4, whose other bytes
- * are zero in every key. */
+/* The first words and the tail word (ports, family) in one test, then for
+ * families but IPv4 the addresses' second words: an IPv4 key's other
+ * address bytes are zero in every key. */
 static inline bool tl_conn_key_equal(const tl_conn_key *x, const tl_conn_key *y)
 {
-    if (tl__key_ports(x) != tl__key_ports(y) || x->family != y->family) return false;
-    uint64_t d = (tl__key_word(x->a) ^ tl__key_word(y->a)) | (tl__key_word(x->b) ^ tl__key_word(y->b));
-    if (x->family != 4)
-        d |= (tl__key_word(x->a + 8) ^ tl__key_word(y->a + 8)) |
-             (tl__key_word(x->b + 8) ^ tl__key_word(y->b + 8));
-    return d == 0;
+    uint64_t d = (tl__key_word(x->a) ^ tl__key_word(y->a)) | (tl__key_word(x->b) ^ tl__key_word(y->b)) |
+                 (tl__key_tail(x) ^ tl__key_tail(y));
+    if (d) return false;
+    return x->family == 4 || ((tl__key_word(x->a + 8) ^ tl__key_word(y->a + 8)) |
+                              (tl__key_word(x->b + 8) ^ tl__key_word(y->b + 8))) == 0;
 }
 
 /* High and low halves of the 128-bit product, folded. */
@@ -141,23 +158,39 @@ static inline uint64_t tl__key_mum(uint64_t a, uint64_t b)
 #define TL__K2 0x8ebc6af09c88c6e3ull
 #define TL__K3 0x589965cc75374cc3ull
 
-/* The hash's IPv4 core: both addresses as one word, the ports word as the
+/* The seed's four terms, each computed once per batch of segments. GCC
+ * re-associates `x ^ (seed ^ K)` into `(x ^ seed) ^ K`, a movabs and two
+ * xors per term per segment; the empty asm hides where they came from, so
+ * each is one xor (h10m: 4 Ir per segment). */
+typedef struct tl_conn_hash_keys {
+    uint64_t k0, k1, k2, k3;
+} tl_conn_hash_keys;
+
+static inline tl_conn_hash_keys tl_conn_hash_keys_of(uint64_t seed)
+{
+    tl_conn_hash_keys hk = {seed ^ TL__K0, seed ^ TL__K1, seed ^ TL__K2, seed ^ TL__K3};
+#if defined(__GNUC__)
+    __asm__("" : "+r"(hk.k0), "+r"(hk.k1), "+r"(hk.k2), "+r"(hk.k3));
+#endif
+    return hk;
+}
+
+/* The hash's IPv4 core: both addresses as one word, the tail word as the
  * key holds it. A stored key and a packet's probe (below) both end here,
  * so a key always hashes as the packets that must find it. */
-static inline uint64_t tl__hash_v4(uint64_t addrs, uint32_t ports, uint64_t seed)
+static inline uint64_t tl__hash_v4(uint64_t addrs, uint64_t tail, const tl_conn_hash_keys *hk)
 {
-    uint64_t h = tl__key_mum(addrs ^ seed ^ TL__K0, ((uint64_t)ports << 8 | 4) ^ TL__K1);
-    return tl__key_mum(h ^ TL__K2, seed ^ TL__K3);
+    uint64_t h = tl__key_mum(addrs ^ hk->k0, tail ^ hk->k1);
+    return tl__key_mum(h ^ hk->k2, hk->k3);
 }
 
 /* The other families' core: both 16-byte addresses in key order. */
-static inline uint64_t tl__hash_v6(const uint8_t *a, const uint8_t *b, uint32_t ports,
-                                   uint8_t family, uint64_t seed)
+static inline uint64_t tl__hash_v6(const uint8_t *a, const uint8_t *b, uint64_t tail,
+                                   const tl_conn_hash_keys *hk)
 {
-    uint64_t h = tl__key_mum(tl__key_word(a) ^ seed ^ TL__K0, tl__key_word(a + 8) ^ TL__K1) ^
-                 tl__key_mum(tl__key_word(b) ^ seed ^ TL__K2, tl__key_word(b + 8) ^ TL__K3) ^
-                 ((uint64_t)ports << 8 | family);
-    return tl__key_mum(h ^ TL__K2, seed ^ TL__K3);
+    uint64_t h = tl__key_mum(tl__key_word(a) ^ hk->k0, tl__key_word(a + 8) ^ TL__K1) ^
+                 tl__key_mum(tl__key_word(b) ^ hk->k2, tl__key_word(b + 8) ^ TL__K3) ^ tail;
+    return tl__key_mum(h ^ hk->k2, hk->k3);
 }
 
 /* Seeded hash of the key: wyhash-style folded 128-bit multiplies of the
@@ -169,9 +202,10 @@ static inline uint64_t tl__hash_v6(const uint8_t *a, const uint8_t *b, uint32_t 
  * key takes depends on the key alone. */
 static inline uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
 {
+    tl_conn_hash_keys hk = tl_conn_hash_keys_of(seed);
     if (k->family == 4)
-        return tl__hash_v4(tl__key_v4(k->a) | (uint64_t)tl__key_v4(k->b) << 32, tl__key_ports(k), seed);
-    return tl__hash_v6(k->a, k->b, tl__key_ports(k), k->family, seed);
+        return tl__hash_v4(tl__key_word(k->a) | tl__key_word(k->b) << 32, tl__key_tail(k), &hk);
+    return tl__hash_v6(k->a, k->b, tl__key_tail(k), &hk);
 }
 
 /* A packet's connection as its key would hold it, read in place: the
@@ -179,11 +213,17 @@ static inline uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
  * once) and compares the stored key against registers. tl_conn_key_make()
  * is left to new connections. */
 typedef struct tl_conn_probe {
-    uint64_t addrs;           /* IPv4: the key's a, then b, 4 bytes each */
-    const uint8_t *a, *b;     /* other families: the packet's addresses in key order */
-    uint32_t ports;           /* pa, then pb, as the key's ports word */
+    union {
+        struct {
+            uint64_t a0, b0;      /* IPv4: the key's a and b first words (the address, zeros) */
+        };
+        struct {
+            const uint8_t *a, *b; /* other families: the packet's addresses in key order */
+        };
+    };
+    uint64_t tail;                /* tl__key_tail() of the key */
     uint8_t family;
-    uint8_t dir;              /* as tl_conn_key_make() returns */
+    uint8_t dir;                  /* as tl_conn_key_make() returns */
 } tl_conn_probe;
 
 _Static_assert(offsetof(tl_packet, dport) == offsetof(tl_packet, sport) + 2,
@@ -214,19 +254,22 @@ static inline uint64_t tl__pick64(int swap, uint64_t x, uint64_t y)
  * 64-bit compare orders them as tl__conn_key_make_v4() does. */
 static inline void tl__conn_probe_v4(tl_conn_probe *q, const tl_packet *p)
 {
-    uint32_t s = tl__key_v4(p->src.bytes), d = tl__key_v4(p->dst.bytes);
+    uint64_t s = tl__key_v4(p->src.bytes), d = tl__key_v4(p->dst.bytes);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t es = (uint64_t)__builtin_bswap32(s) << 16 | p->sport,
-             ed = (uint64_t)__builtin_bswap32(d) << 16 | p->dport;
+    /* bswap64 of the zero-extended address: its bytes reversed, above 32
+     * zero bits */
+    uint64_t es = __builtin_bswap64(s) | p->sport, ed = __builtin_bswap64(d) | p->dport;
 #else
-    uint64_t es = (uint64_t)s << 16 | p->sport, ed = (uint64_t)d << 16 | p->dport;
+    uint64_t es = s << 32 | p->sport, ed = d << 32 | p->dport;
 #endif
-    int swap = es > ed;
+    uint64_t m = 0 - (uint64_t)(es > ed), t = (s ^ d) & m;
     uint32_t ports = tl__packet_ports(p);
-    q->addrs = tl__pick64(swap, s | (uint64_t)d << 32, d | (uint64_t)s << 32);
-    q->ports = (uint32_t)tl__pick64(swap, ports, tl__ports_swapped(ports));
+    ports ^= (ports ^ tl__ports_swapped(ports)) & (uint32_t)m;
+    q->a0 = s ^ t;
+    q->b0 = d ^ t;
+    q->tail = tl__tail_of(0, ports, 4);
     q->family = 4;
-    q->dir = (uint8_t)swap;
+    q->dir = (uint8_t)(m & 1);
 }
 
 /* Other families: the addresses compared as tl_conn_key_make() does. */
@@ -235,10 +278,13 @@ static inline void tl__conn_probe_v6(tl_conn_probe *q, const tl_packet *p)
     int swap = tl__addr_port_gt(p->src.bytes, p->sport, p->dst.bytes, p->dport);
     uint32_t ports = tl__packet_ports(p);
     uintptr_t src = (uintptr_t)p->src.bytes, dst = (uintptr_t)p->dst.bytes;
-    q->addrs = 0;   /* unread: for the compiler's uninitialised-use check */
+    const uint8_t *b = (const uint8_t *)tl__pick64(swap, dst, src);
+    uint16_t b_end;
+    memcpy(&b_end, b + 14, 2);
     q->a = (const uint8_t *)tl__pick64(swap, src, dst);
-    q->b = (const uint8_t *)tl__pick64(swap, dst, src);
-    q->ports = (uint32_t)tl__pick64(swap, ports, tl__ports_swapped(ports));
+    q->b = b;
+    q->tail = tl__tail_of(b_end, (uint32_t)tl__pick64(swap, ports, tl__ports_swapped(ports)),
+                          p->src.family);
     q->family = p->src.family;
     q->dir = (uint8_t)swap;
 }
@@ -253,20 +299,29 @@ static inline void tl_conn_probe_make(tl_conn_probe *q, const tl_packet *p)
         tl__conn_probe_v6(q, p);
 }
 
-/* tl_conn_key_hash() of the key tl_conn_key_make() would build. */
-static inline uint64_t tl_conn_probe_hash(const tl_conn_probe *q, uint64_t seed)
+/* tl_conn_key_hash() of the key tl_conn_key_make() would build, with the
+ * seed's terms from tl_conn_hash_keys_of(). */
+static inline uint64_t tl_conn_probe_hash_k(const tl_conn_probe *q, const tl_conn_hash_keys *hk)
 {
-    if (q->family == 4) return tl__hash_v4(q->addrs, q->ports, seed);
-    return tl__hash_v6(q->a, q->b, q->ports, q->family, seed);
+    if (q->family == 4) return tl__hash_v4(q->a0 | q->b0 << 32, q->tail, hk);
+    return tl__hash_v6(q->a, q->b, q->tail, hk);
 }
 
-/* tl_conn_key_equal() against the key tl_conn_key_make() would build. */
+static inline uint64_t tl_conn_probe_hash(const tl_conn_probe *q, uint64_t seed)
+{
+    tl_conn_hash_keys hk = tl_conn_hash_keys_of(seed);
+    return tl_conn_probe_hash_k(q, &hk);
+}
+
+/* tl_conn_key_equal() against the key tl_conn_key_make() would build: the
+ * tail word holds the family, so a key of another family (or a free
+ * slot's, family 0) differs there. */
 static inline bool tl_conn_key_is(const tl_conn_key *k, const tl_conn_probe *q)
 {
-    if (tl__key_ports(k) != q->ports || k->family != q->family) return false;
-    if (q->family == 4) return (tl__key_v4(k->a) | (uint64_t)tl__key_v4(k->b) << 32) == q->addrs;
+    uint64_t d = tl__key_tail(k) ^ q->tail;
+    if (q->family == 4) return ((tl__key_word(k->a) ^ q->a0) | (tl__key_word(k->b) ^ q->b0) | d) == 0;
     return ((tl__key_word(k->a) ^ tl__key_word(q->a)) | (tl__key_word(k->a + 8) ^ tl__key_word(q->a + 8)) |
-            (tl__key_word(k->b) ^ tl__key_word(q->b)) | (tl__key_word(k->b + 8) ^ tl__key_word(q->b + 8))) == 0;
+            (tl__key_word(k->b) ^ tl__key_word(q->b)) | (tl__key_word(k->b + 8) ^ tl__key_word(q->b + 8)) | d) == 0;
 }
 
 #endif

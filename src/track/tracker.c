@@ -646,7 +646,8 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
     }
     tr->stats.packets += (uint64_t)n;
     tl_conn_probe q[TL_TRACKER_BATCH];
-    uint64_t hash[TL_TRACKER_BATCH], seed = tr->cfg.hash_seed;
+    uint64_t hash[TL_TRACKER_BATCH];
+    const tl_conn_hash_keys hk = tl_conn_hash_keys_of(tr->cfg.hash_seed);
     /* NEAR_AHEAD TL_NIL past a batch's k: the feed's look-ahead reads
      * them, no test of i + NEAR_AHEAD < k per frame */
     uint32_t named[TL_TRACKER_BATCH + NEAR_AHEAD];
@@ -664,7 +665,7 @@ void tl_tracker_feed_many(tl_tracker *tr, const tl_frame *fs, const tl_decoded *
                 tl__conn_probe_v4(&q[i], &d[i].pkt);
             else
                 tl__conn_probe_v6(&q[i], &d[i].pkt);
-            hash[i] = tl_conn_probe_hash(&q[i], seed);
+            hash[i] = tl_conn_probe_hash_k(&q[i], &hk);
             prefetch_entry(tr, hash[i]);
         }
         tr->stats.tcp += (uint64_t)(k - others);

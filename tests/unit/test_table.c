@@ -188,9 +188,11 @@ static void probe_is_not_another_key(void **state)
         o.sport = 80, o.dport = 40000;   /* the ports swapped, not the addresses */
         tl_conn_probe_make(&q, &o);
         assert_false(tl_conn_key_is(&k, &q));
-        tl_conn_probe_make(&q, &p);
-        q.family = fam == 4 ? 6 : 4;
-        q.a = p.src.bytes, q.b = p.dst.bytes;
+        /* the same bytes and ports as the other family: only the
+         * family differs (the tail word's) */
+        o = p;
+        o.src.family = o.dst.family = fam == 4 ? 6 : 4;
+        tl_conn_probe_make(&q, &o);
         assert_false(tl_conn_key_is(&k, &q));
     }
 }
