@@ -1,5 +1,6 @@
 /* table.c -- open-addressing connection table (see table.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "track/table.h"
 
@@ -8,7 +9,7 @@ int tl_table_init(tl_table *t, uint32_t initial, uint64_t seed, tl_table_key_fn 
 {
     uint32_t cap = 1024;
     while (cap < initial * 2 && cap < (1u << 30)) cap <<= 1;
-    t->e = calloc(cap, sizeof *t->e);
+    t->e = calloc(cap + TL_TABLE_MIRROR, sizeof *t->e);
     if (!t->e) return TL_ENOMEM;
     t->mask = cap - 1;
     t->count = 0;
@@ -34,10 +35,17 @@ uint32_t tl_table_find(const tl_table *t, const tl_conn_key *k, uint64_t hash)
     }
 }
 
+/* Every write of an entry: the first TL_TABLE_MIRROR are kept twice. */
+static void put(tl_table *t, uint32_t i, tl_table_entry en)
+{
+    t->e[i] = en;
+    if (i < TL_TABLE_MIRROR) t->e[t->mask + 1 + i] = en;
+}
+
 static int grow(tl_table *t)
 {
     uint32_t old_cap = t->mask + 1, cap = old_cap * 2;
-    tl_table_entry *e = calloc(cap, sizeof *e);
+    tl_table_entry *e = calloc(cap + TL_TABLE_MIRROR, sizeof *e);
     if (!e) return TL_ENOMEM;
     for (uint32_t i = 0; i < old_cap; i++) {
         if (!t->e[i].slot) continue;
@@ -45,6 +53,7 @@ static int grow(tl_table *t)
         while (e[j].slot) j = (j + 1) & (cap - 1);
         e[j] = t->e[i];
     }
+    memcpy(e + cap, e, TL_TABLE_MIRROR * sizeof *e);
     free(t->e);
     t->e = e;
     t->mask = cap - 1;
@@ -59,8 +68,7 @@ int tl_table_insert(tl_table *t, uint64_t hash, uint32_t slot)
     }
     uint32_t i = (uint32_t)hash & t->mask;
     while (t->e[i].slot) i = (i + 1) & t->mask;
-    t->e[i].slot = slot + 1;
-    t->e[i].tag = (uint32_t)hash;
+    put(t, i, (tl_table_entry){.tag = (uint32_t)hash, .slot = slot + 1});
     t->count++;
     return TL_OK;
 }
@@ -75,12 +83,11 @@ static void remove_at(tl_table *t, uint32_t i)
         uint32_t home = t->e[j].tag & t->mask;
         bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
         if (movable) {
-            t->e[hole] = t->e[j];
+            put(t, hole, t->e[j]);
             hole = j;
         }
     }
-    t->e[hole].slot = 0;
-    t->e[hole].tag = 0;
+    put(t, hole, (tl_table_entry){0, 0});
     t->count--;
 }
 

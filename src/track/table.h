@@ -20,8 +20,13 @@ typedef struct tl_table_entry {
     uint32_t slot;       /* slot index + 1; 0 = empty */
 } tl_table_entry;
 
+/* Entries 0 to TL_TABLE_MIRROR - 1 are repeated after the last: a reader
+ * looks at entries i to i + TL_TABLE_MIRROR (the tracker's look-ahead,
+ * four) without wrapping each index (h10m: 9 Ir per segment). */
+#define TL_TABLE_MIRROR 3u
+
 typedef struct tl_table {
-    tl_table_entry *e;
+    tl_table_entry *e;   /* mask + 1 + TL_TABLE_MIRROR entries */
     uint32_t mask;
     uint32_t count;
     uint64_t seed;

@@ -554,7 +554,7 @@ static TL__ALWAYS_INLINE void prefetch_entry(const tl_tracker *tr, uint64_t h)
     uint32_t i = (uint32_t)h & tr->table.mask;
     __builtin_prefetch(&tr->table.e[i]);
     /* the last entry prefetch_conns reads: the same line but for 3 in 8 */
-    __builtin_prefetch(&tr->table.e[(i + 3) & tr->table.mask]);
+    __builtin_prefetch(&tr->table.e[i + 3]);   /* TL_TABLE_MIRROR: no wrap */
 }
 
 /* The lines of connection c that every segment reads (conn.h), asked for
@@ -574,6 +574,8 @@ static TL__ALWAYS_INLINE void prefetch_entry(const tl_tracker *tr, uint64_t h)
  * Into L2 (locality 2): prefetch_near brings the hot lines on to L1.
  * Nothing changes during the pass, so the table and pools are read into
  * locals once. */
+_Static_assert(TL_TABLE_MIRROR >= 3, "prefetch_entry and prefetch_conns read 3 entries past the home one");
+
 static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_decoded *d,
                                              const uint64_t *h, uint32_t *named, int k)
 {
@@ -594,9 +596,9 @@ static TL__ALWAYS_INLINE void prefetch_conns(const tl_tracker *tr, const tl_deco
          * rather than a loop, whose exit was mispredicted (how far a
          * probe goes is random). When no entry holds the key, the slot
          * named is only a wrong guess: conn_of checks it. */
-        uint32_t tag = (uint32_t)h[j], i = tag & mask;
-        tl_table_entry e0 = e[i], e1 = e[(i + 1) & mask], e2 = e[(i + 2) & mask],
-                       e3 = e[(i + 3) & mask];
+        uint32_t tag = (uint32_t)h[j];
+        const tl_table_entry *x = &e[tag & mask];   /* x[3]: TL_TABLE_MIRROR */
+        tl_table_entry e0 = x[0], e1 = x[1], e2 = x[2], e3 = x[3];
         uint32_t found = TL__UNPREDICTABLE(e2.tag == tag) ? e2.slot : e3.slot;
         found = TL__UNPREDICTABLE(e1.tag == tag) ? e1.slot : found;
         found = TL__UNPREDICTABLE(e0.tag == tag) ? e0.slot : found;

@@ -58,6 +58,11 @@ static void table_matches_reference_under_churn(void **state)
             assert_int_equal(tl_table_insert(&t, h, i), 0);
             present[i] = true;
         }
+        /* the first entries' copies after the last (TL_TABLE_MIRROR) */
+        for (uint32_t j = 0; j < TL_TABLE_MIRROR; j++) {
+            assert_int_equal(t.e[t.mask + 1 + j].slot, t.e[j].slot);
+            assert_int_equal(t.e[t.mask + 1 + j].tag, t.e[j].tag);
+        }
     }
     uint32_t count = 0;
     for (uint32_t i = 0; i < N; i++) {
