@@ -129,7 +129,7 @@ static size_t row(const tl_text_table *t, char *b, const tl_conn_record *r)
 {
     char *o = b;
     *o++ = '#';
-    o = tl_put_u32(o, r->conn);
+    o = tl__put_u32_inline(o, r->conn);
     o = pad(b, o, 6);
     o = endpoint(o, &r->orig_h, r->orig_p);
     o = pad(b, o, 30);
@@ -154,13 +154,13 @@ static size_t row(const tl_text_table *t, char *b, const tl_conn_record *r)
     } else
         *o++ = '-';
     o = pad(b, o, 130);
-    o = tl_put_u64(o, r->orig_pkts);
+    o = tl__put_u64_inline(o, r->orig_pkts);
     *o++ = '/';
-    o = tl_put_u64(o, r->resp_pkts);
+    o = tl__put_u64_inline(o, r->resp_pkts);
     o = pad(b, o, 144);
-    o = tl_put_u64(o, r->orig_bytes);
+    o = tl__put_u64_inline(o, r->orig_bytes);
     *o++ = '/';
-    o = tl_put_u64(o, r->resp_bytes);
+    o = tl__put_u64_inline(o, r->resp_bytes);
     o = pad(b, o, 162);
     o = name(o, &t->state[cs < TL__ROW_STATES - 1 ? cs : TL__ROW_STATES - 1]);
     *o++ = '/';
