@@ -854,24 +854,17 @@ TL__NOINLINE static void segment_slow(tl_zeek *z, bool is_orig, const tl_packet 
 
 /* The letters of a fast segment, in Zeek's order: the side's first 'D'
  * (data) or 'A', known to be new, then a gap's 'G' when gap. Rare: twice a
- * side at most. */
-TL__NOINLINE static void fast_letters(tl_zeek *z, tl_zeek_ep *peer, bool is_orig, bool data,
-                                      bool gap)
+ * side at most. bit: the letter's bit in fast_sides, which tells the side
+ * and the letter (one argument, not three to shuffle). */
+TL__NOINLINE static void fast_letters(tl_zeek *z, unsigned bit, bool gap)
 {
+    bool is_orig = (bit & (ZK_FAST_D | ZK_FAST_A)) != 0;
+    bool data = (bit & (ZK_FAST_D | ZK_FAST_D << 1)) != 0;
     bool o = is_orig != z->swapped;
     z->hist_seen |= (uint32_t)(data ? HIST_DATA : HIST_ACK) << (o ? 0 : 16);
-    z->fast_sides |= (uint8_t)((data ? ZK_FAST_D : ZK_FAST_A) << (is_orig ? 0 : 1));
+    z->fast_sides |= (uint8_t)bit;
     add_history(z, role_letter(o, data ? 'D' : 'A'));
-    if (gap) scaled_history_slot(z, peer, is_orig ? 1 : 0, TL_ZK_SC_GAP);
-}
-
-/* A fast segment's time before Zeek's last_time (capture times out of
- * order): the idle deadline in next_timer moves back. Out of line: inline,
- * the fast path's registers cost it 6 Ir/packet (h10m). */
-TL__NOINLINE static void last_went_back(tl_zeek *z, int64_t t)
-{
-    z->last = t;
-    tl__zk_update_next_timer(z);
+    if (gap) scaled_history_slot(z, &z->ep[is_orig ? 1 : 0], is_orig ? 1 : 0, TL_ZK_SC_GAP);
 }
 
 /* The common segment, as segment_full would handle it: an ACK without SYN,
@@ -888,30 +881,43 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, boo
 {
     /* The sender's data (update_last_seq, data_sent): checks first. */
     uint32_t len = p->payload_len, seq_end = p->seq + len;
+    /* this segment's letter in fast_sides: 'D' or 'A', by side */
+    unsigned bit = (unsigned)ZK_FAST_D << ((is_orig ? 0u : 1u) + ((unsigned)(len == 0) << 1));
     bool advances = seq_delta(seq_end, e->last_seq) > 0;
-    bool deliver = false;  /* in-order octets up to upper */
-    uint64_t upper = 0;
+    uint64_t upper = 0;  /* nonzero: in-order octets move e->reassem up to it */
     if (len > 0) {
         if (!advances) return false;  /* a retransmission: 'T' */
         if (p->payload_caplen >= len) {
+            /* data_sent without the trim: trim <= reassem always, so it
+             * decides neither the hole nor the new reassem */
             bool underflow = false;
             uint64_t lo = relative_seq(e, p->seq, e->last_seq, e->seq_wraps, &underflow);
-            uint64_t acked = full_seq(e->ack_seq, e->ack_wraps) - (uint64_t)e->start_seq;
-            upper = lo + len;
-            if (lo < acked) lo = acked;
-            if (lo < e->trim) lo = e->trim;
-            deliver = !underflow && upper > lo;
-            if (deliver && lo > e->reassem) return false;  /* above a hole: held */
+            uint64_t up = lo + len;
+            if (!underflow && up > e->reassem) {
+                uint64_t acked = full_seq(e->ack_seq, e->ack_wraps) - (uint64_t)e->start_seq;
+                if (lo < acked) lo = acked;
+                if (up > lo) {
+                    if (lo > e->reassem) return false;  /* above a hole: held */
+                    upper = up;
+                }
+            }
         }
     }
     /* Nothing rare left: the changes. Zeek's last_time first, as
      * segment_full sets it. */
     if (!(fast & ZK_FAST_BOTH_CLOSED)) {
-        if (t < z->last) last_went_back(z, t);
+        if (t < z->last) {
+            /* Capture times out of order: the idle deadline moves back. A
+             * min, not tl__zk_update_next_timer: next_timer may be early
+             * (see there). No call here: values live across it kept the
+             * fast path in saved registers. */
+            int64_t idle = t + (z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS);
+            if (idle < z->next_timer) z->next_timer = idle;
+        }
         z->last = t;
     }
     if (advances) update_last_seq_raw(e, seq_end);
-    if (deliver && upper > e->reassem) e->reassem = upper;
+    if (upper) e->reassem = upper;
     e->pkts++;
 
     /* The acknowledgment of the peer's data (relative_seq, the ack_seq
@@ -947,13 +953,11 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, boo
     }
     /* The letters last, in Zeek's order: the only ones this path adds.
      * fast_sides tells whether the side has this segment's letter, 'D' or
-     * 'A', already (nearly every segment); its bit is found by shifts. A
-     * first test of both letters at once went one way or the other with
-     * the kind of connection, and was mispredicted. */
-    int slot = is_orig ? 0 : 1;
-    unsigned shift = (unsigned)slot + ((unsigned)(len == 0) << 1);
-    if (!(fast & (ZK_FAST_D << shift)))
-        fast_letters(z, peer, is_orig, len != 0, gap);
+     * 'A', already (nearly every segment). A first test of both letters at
+     * once went one way or the other with the kind of connection, and was
+     * mispredicted. */
+    if (!(fast & bit))
+        fast_letters(z, bit, gap);
     else if (gap) scaled_history_slot(z, peer, is_orig ? 1 : 0, TL_ZK_SC_GAP);
     return true;
 }

@@ -36,9 +36,11 @@ static inline int64_t tl__zk_tadd(int64_t t, double s)
  * timeout), for tl_zeek_expired's one compare. Timers and idle_long are set
  * only by segment_full, segment_handshake and tl__zeek_expired_full, which
  * call this last (after a segment counted: have_time). z->last moves on
- * in the fast path too, which calls this only when it went back (capture
- * times out of order): later, the deadline kept is early, and the packet
- * past it finds tl__zeek_expired_full, which says false and moves it. */
+ * in the fast path too, which does not call this: later, the deadline kept
+ * is early, and the packet past it finds tl__zeek_expired_full, which says
+ * false and moves it; earlier (capture times out of order), it lowers
+ * next_timer to the new idle deadline if below, which keeps it early or
+ * exact. */
 static inline void tl__zk_update_next_timer(tl_zeek *z)
 {
     int64_t t = z->last + (z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS);
