@@ -879,6 +879,21 @@ TL__NOINLINE static void fast_letters(tl_zeek *z, unsigned bit, bool gap)
 static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, bool is_orig, const tl_packet *p,
                                 uint8_t fast, int64_t t)
 {
+    /* Zeek's last_time first, before the checks: segment_full, which
+     * takes the segments that fail them, sets it the same (not after both
+     * closed: ZK_FAST_BOTH_CLOSED), reads it only after, and sets
+     * next_timer again. t is then dead: one register less. */
+    if (!(fast & ZK_FAST_BOTH_CLOSED)) {
+        if (t < z->last) {
+            /* Capture times out of order: the idle deadline moves back. A
+             * min, not tl__zk_update_next_timer: next_timer may be early
+             * (see there). No call here: values live across it kept the
+             * fast path in saved registers. */
+            int64_t idle = t + (z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS);
+            if (idle < z->next_timer) z->next_timer = idle;
+        }
+        z->last = t;
+    }
     /* The sender's data (update_last_seq, data_sent): checks first. */
     uint32_t len = p->payload_len, seq_end = p->seq + len;
     /* this segment's letter in fast_sides: 'D' or 'A', by side */
@@ -903,19 +918,7 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, boo
             }
         }
     }
-    /* Nothing rare left: the changes. Zeek's last_time first, as
-     * segment_full sets it. */
-    if (!(fast & ZK_FAST_BOTH_CLOSED)) {
-        if (t < z->last) {
-            /* Capture times out of order: the idle deadline moves back. A
-             * min, not tl__zk_update_next_timer: next_timer may be early
-             * (see there). No call here: values live across it kept the
-             * fast path in saved registers. */
-            int64_t idle = t + (z->idle_long ? TL_ZK_TCP_IDLE_NS : TL_ZK_HANDSHAKE_IDLE_NS);
-            if (idle < z->next_timer) z->next_timer = idle;
-        }
-        z->last = t;
-    }
+    /* Nothing rare left: the changes. */
     if (advances) update_last_seq_raw(e, seq_end);
     if (upper) e->reassem = upper;
     e->pkts++;

@@ -690,6 +690,23 @@ static void idle_timeout_counts_from_a_time_that_went_back(void **st)
     tl_zeek_release(&c.z);
 }
 
+/* The same when the segment that went back fails the fast path's checks
+ * (data above a hole, which it sets last before): the idle timeout counts
+ * from it, as from a segment the fast path takes. */
+static void idle_timeout_from_a_time_that_went_back_above_a_hole(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet d = seg(true, A, CLI_ISN + 1, SRV_ISN + 1, 100);
+    tl_zeek_segment(&c.z, true, &d, at(400));
+    tl_packet h = seg(true, A, CLI_ISN + 301, SRV_ISN + 1, 100);  /* 200 octets missing */
+    tl_zeek_segment(&c.z, true, &h, at(100));
+    assert_false(tl_zeek_expired(&c.z, at(399)));
+    assert_true(tl_zeek_expired(&c.z, at(401)));
+    tl_zeek_release(&c.z);
+}
+
 static void expired_after_unanswered_syn_attempt_delay(void **st)
 {
     (void)st;
@@ -804,6 +821,7 @@ int main(void)
         cmocka_unit_test(syn_after_close_or_with_new_isn_is_new_conn),
         cmocka_unit_test(expired_after_unanswered_syn_attempt_delay),
         cmocka_unit_test(idle_timeout_counts_from_a_time_that_went_back),
+        cmocka_unit_test(idle_timeout_from_a_time_that_went_back_above_a_hole),
         cmocka_unit_test(expired_five_seconds_after_complete_close),
         cmocka_unit_test(partial_connection_is_OTH_with_bytes_from_first_seq),
         cmocka_unit_test(zeek_sink_writes_conn_log_rows_with_unset_fields),
