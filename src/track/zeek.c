@@ -876,7 +876,7 @@ TL__NOINLINE static void fast_letters(tl_zeek *z, unsigned bit, bool gap)
  * tl_zeek_segment 322 -> 152 Ir/packet, fast and full paths; its own part
  * 105 -> 91 once the ack's wraps were worked out once, the held blocks and
  * the letters seen kept in fast_sides, the letters' code out of line. */
-static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, bool is_orig, const tl_packet *p,
+static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, unsigned dbit, const tl_packet *p,
                                 uint8_t fast, int64_t t)
 {
     /* Zeek's last_time first, before the checks: segment_full, which
@@ -897,7 +897,7 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, boo
     /* The sender's data (update_last_seq, data_sent): checks first. */
     uint32_t len = p->payload_len, seq_end = p->seq + len;
     /* this segment's letter in fast_sides: 'D' or 'A', by side */
-    unsigned bit = (unsigned)ZK_FAST_D << ((is_orig ? 0u : 1u) + ((unsigned)(len == 0) << 1));
+    unsigned bit = len ? dbit : dbit << 2;
     bool advances = seq_delta(seq_end, e->last_seq) > 0;
     uint64_t upper = 0;  /* nonzero: in-order octets move e->reassem up to it */
     if (len > 0) {
@@ -973,8 +973,12 @@ void tl_zeek_segment_at(tl_zeek *z, bool is_orig, const tl_packet *p, int64_t t)
         /* Two selects, not &z->ep[slot]: the compiler recomputed that
          * (slot * 112) at each use (measured: 133 -> 109 Ir/packet). */
         tl_zeek_ep *e = is_orig ? &z->ep[0] : &z->ep[1], *peer = is_orig ? &z->ep[1] : &z->ep[0];
+        /* the side's 'D' bit in fast_sides (a constant in each branch here:
+         * h10m 681.11 -> 676.16 M in all, 5 Ir/packet, with shifts by the
+         * slot before) */
+        unsigned dbit = is_orig ? ZK_FAST_D : ZK_FAST_D << 1;
         /* one that fails the checks, ACK-only, is for segment_full */
-        if (!segment_fast(z, e, peer, is_orig, p, fast, t)) segment_full(z, is_orig, p, t);
+        if (!segment_fast(z, e, peer, dbit, p, fast, t)) segment_full(z, dbit == ZK_FAST_D, p, t);
         return;
     }
     /* a SYN, FIN or RST, a side in transition, 'W', held blocks, 'T', a hole */
