@@ -938,8 +938,21 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uns
      * update, ack_received), the wraps worked out once for both. */
     uint32_t ack = p->ack, last = peer->ack_seq, wraps = peer->ack_wraps;
     int32_t d = seq_delta(ack, last);
-    if (d > 0) wraps += ack < last;
-    else if (d < 0 && wraps && ack > last) --wraps;
+    bool gap = false;
+    if (d > 0) {
+        wraps += ack < last;
+    } else if (d == 0) {
+        /* The ack already kept (over half the fast segments on h10m)
+         * changes nothing while the peer has no wraps and no FIN: its
+         * relative value went through ack_received when ack_seq was kept
+         * (trim is at least it, and trim only grows), or init_seqs made it
+         * 0. With wraps, init_seqs keeps them (the value is then not 0);
+         * after a FIN, a later FIN moves the clamp up. h10m: 487 k of 889 k
+         * fast segments; 674.85 -> 672.72 M in all. */
+        if (wraps == 0 && !peer->fin_seen) goto acked;
+    } else if (wraps && ack > last) {
+        --wraps;
+    }
     uint64_t rel_ack;
     bool ack_ok = true;  /* not below the peer's start (Zeek's underflow) */
     if (wraps == 0) {
@@ -953,9 +966,7 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uns
         peer->ack_seq = ack;     /* update_ack_seq_raw: the wrap is counted above */
         peer->ack_wraps = wraps;
     }
-    e->ip_bytes += p->ip_len;  /* apart from pkts: two adds, not a vector one */
     if (peer->fin_seen && rel_ack >= peer->fin_seq) rel_ack = peer->fin_seq - 1;
-    bool gap = false;
     if (rel_ack > peer->trim) {
         if (rel_ack > peer->reassem) {
             /* A partial connection's first octets are not reported. */
@@ -965,6 +976,8 @@ static inline bool segment_fast(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uns
         }
         peer->trim = rel_ack;
     }
+acked:
+    e->ip_bytes += p->ip_len;  /* apart from pkts: two adds, not a vector one */
     /* The letters last, in Zeek's order: the only ones this path adds.
      * fast_sides tells whether the side has this segment's letter, 'D' or
      * 'A', already (nearly every segment). A first test of both letters at

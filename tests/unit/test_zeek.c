@@ -707,6 +707,27 @@ static void idle_timeout_from_a_time_that_went_back_above_a_hole(void **st)
     tl_zeek_release(&c.z);
 }
 
+/* An ack repeated after the peer's second FIN, further on, is not the same
+ * as before it: the FIN octet's clamp moved up, and the octets acked up to
+ * it that were never seen are a gap now (the fast path's shortcut for a
+ * repeated ack does not apply after a FIN). */
+static void repeated_ack_after_a_later_fin_counts_the_gap(void **st)
+{
+    (void)st;
+    conn c = {0};
+    handshake(&c);
+    tl_packet ps[] = {
+        seg(true, P | A, CLI_ISN + 1, SRV_ISN + 1, 100),
+        seg(true, F | A, CLI_ISN + 101, SRV_ISN + 1, 0),
+        seg(false, A, SRV_ISN + 1, CLI_ISN + 202, 0),   /* past the FIN: clamped */
+        seg(true, F | A, CLI_ISN + 201, SRV_ISN + 1, 0),  /* a FIN 100 octets on */
+        seg(false, A, SRV_ISN + 1, CLI_ISN + 202, 0),   /* the same ack again */
+    };
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) feed(&c, &ps[i]);
+    tl_conn_record r = finish(&c);
+    assert_int_equal(r.missed_bytes, 100);
+}
+
 static void expired_after_unanswered_syn_attempt_delay(void **st)
 {
     (void)st;
@@ -822,6 +843,7 @@ int main(void)
         cmocka_unit_test(expired_after_unanswered_syn_attempt_delay),
         cmocka_unit_test(idle_timeout_counts_from_a_time_that_went_back),
         cmocka_unit_test(idle_timeout_from_a_time_that_went_back_above_a_hole),
+        cmocka_unit_test(repeated_ack_after_a_later_fin_counts_the_gap),
         cmocka_unit_test(expired_five_seconds_after_complete_close),
         cmocka_unit_test(partial_connection_is_OTH_with_bytes_from_first_seq),
         cmocka_unit_test(zeek_sink_writes_conn_log_rows_with_unset_fields),
