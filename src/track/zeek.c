@@ -200,6 +200,14 @@ static inline bool is_clean(const tl_zeek_ep *e)
  * this last. And which sides' 'D' and 'A' letters are in the history
  * (ZK_FAST_D/ZK_FAST_A << slot, hist_seen by slot rather than by role), as
  * fast_letters keeps them. */
+static inline uint8_t fast_letter_bits(uint32_t hist)
+{
+    /* the letters by shifts, not four tests (h10m: 62 -> 46 Ir a call) */
+    _Static_assert((int)HIST_DATA == (int)ZK_FAST_D && (int)HIST_ACK << 1 == (int)ZK_FAST_A, "letter bits");
+    return (uint8_t)((hist & HIST_DATA) | ((hist >> 15) & (ZK_FAST_D << 1)) | ((hist << 1) & ZK_FAST_A) |
+                     ((hist >> 14) & (ZK_FAST_A << 1)));
+}
+
 static void update_fast_sides(tl_zeek *z)
 {
     const tl_zeek_ep *e0 = &z->ep[0], *e1 = &z->ep[1];
@@ -216,11 +224,7 @@ static void update_fast_sides(tl_zeek *z)
     /* a side neither inactive nor reset, its peer not inactive */
     if (!z->blocks && e0->state != TL_ZK_INACTIVE && e1->state != TL_ZK_INACTIVE)
         m |= (uint8_t)(seen & ((e0->state != TL_ZK_RESET) | (unsigned)(e1->state != TL_ZK_RESET) << 1));
-    /* the letters by shifts, not four tests (h10m: 62 -> 46 Ir a call) */
-    _Static_assert((int)HIST_DATA == (int)ZK_FAST_D && (int)HIST_ACK << 1 == (int)ZK_FAST_A, "letter bits");
-    m |= (uint8_t)((hist & HIST_DATA) | ((hist >> 15) & (ZK_FAST_D << 1)) | ((hist << 1) & ZK_FAST_A) |
-                   ((hist >> 14) & (ZK_FAST_A << 1)));
-    z->fast_sides = m;
+    z->fast_sides = (uint8_t)(m | fast_letter_bits(hist));
 }
 
 static inline bool is_handshake(uint8_t s)
@@ -783,7 +787,11 @@ TL__NOINLINE static void segment_handshake(tl_zeek *z, const tl_packet *p, int64
     e->pkts++;
     e->ip_bytes += p->ip_len;
     tl__zk_update_next_timer(z);
-    update_fast_sides(z);
+    /* update_fast_sides with what is known: both sides seen and
+     * established (clean), roles not swapped (h10m: 672.72 -> 671.95 M) */
+    uint8_t m = ZK_FAST_CLEAN | (z->blocks ? 0 : 3);
+    if (z->ep[0].did_close && z->ep[1].did_close) m |= ZK_FAST_BOTH_CLOSED;
+    z->fast_sides = (uint8_t)(m | fast_letter_bits(z->hist_seen));
 }
 
 /* A FIN-ACK without payload or zero window from an established side the
