@@ -180,6 +180,20 @@ static void update_ack_seq_raw(tl_zeek_ep *e, uint32_t seq)
     e->ack_seq = seq;
 }
 
+/* An acknowledgment of peer's data: its sequence relative to peer's start
+ * (0 below it: Zeek's underflow), and peer's highest ack moved on when
+ * trusted (not in a RST) and not more likely a broken ack than a wrap
+ * onto 0. */
+static inline uint64_t take_ack(tl_zeek_ep *peer, uint32_t ack, bool trusted)
+{
+    bool underflow = false;
+    uint64_t rel = relative_seq(peer, ack, peer->ack_seq, peer->ack_wraps, &underflow);
+    if (underflow) return 0;
+    int32_t d = seq_delta(ack, peer->ack_seq);
+    if (trusted && d > 0 && !(ack == 0 && d > ZK_TOO_LARGE_SEQ_DELTA)) update_ack_seq_raw(peer, ack);
+    return rel;
+}
+
 /* True if none of the endpoint's data was acknowledged (one octet allowed
  * for the SYN). */
 /* ---- endpoint state ----------------------------------------------------- */
@@ -689,16 +703,7 @@ TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet 
             init_seqs(peer, c.ack - 1, c.ack - 1);
             rel_ack = 1;
         } else {
-            bool ack_underflow = false;
-            rel_ack = relative_seq(peer, c.ack, peer->ack_seq, peer->ack_wraps, &ack_underflow);
-            if (ack_underflow) rel_ack = 0;
-            else if (!F_RST(&c)) {  /* ACKs in RSTs are not trusted */
-                int32_t d = seq_delta(c.ack, peer->ack_seq);
-                if (c.ack == 0 && d > ZK_TOO_LARGE_SEQ_DELTA)
-                    ;  /* more likely a broken ack than a wrap onto 0 */
-                else if (d > 0)
-                    update_ack_seq_raw(peer, c.ack);
-            }
+            rel_ack = take_ack(peer, c.ack, !F_RST(&c));  /* ACKs in RSTs are not trusted */
         }
     }
 
@@ -768,14 +773,7 @@ TL__NOINLINE static void segment_handshake(tl_zeek *z, const tl_packet *p, int64
     z->eh[1].last_syn = 0;
     if (p->win == 0) scaled_history_slot(z, e, 1, TL_ZK_SC_WIN0);
     z->last = now;  /* e has not closed: never seen */
-    bool ack_underflow = false;
-    uint64_t rel_ack = relative_seq(peer, p->ack, peer->ack_seq, peer->ack_wraps, &ack_underflow);
-    if (ack_underflow) {
-        rel_ack = 0;
-    } else {
-        int32_t d = seq_delta(p->ack, peer->ack_seq);
-        if (!(p->ack == 0 && d > ZK_TOO_LARGE_SEQ_DELTA) && d > 0) update_ack_seq_raw(peer, p->ack);
-    }
+    uint64_t rel_ack = take_ack(peer, p->ack, true);
     /* state_inactive: both established, which ends the handshake */
     z->idle_long = true;
     peer->prev_state = TL_ZK_SYN_SENT;
@@ -812,14 +810,7 @@ TL__NOINLINE static void segment_fin(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer
     if (!z->ep[0].did_close || !z->ep[1].did_close) z->last = now;
     e->fin_seen = true;
     e->fin_seq = rel_seq + 1;
-    bool ack_underflow = false;
-    uint64_t rel_ack = relative_seq(peer, p->ack, peer->ack_seq, peer->ack_wraps, &ack_underflow);
-    if (ack_underflow) {
-        rel_ack = 0;
-    } else {
-        int32_t d = seq_delta(p->ack, peer->ack_seq);
-        if (!(p->ack == 0 && d > ZK_TOO_LARGE_SEQ_DELTA) && d > 0) update_ack_seq_raw(peer, p->ack);
-    }
+    uint64_t rel_ack = take_ack(peer, p->ack, true);
     /* update_last_seq: a FIN after only the SYN is trusted, else if it advances */
     if (e->last_seq == start_seq32(e) + 1 || seq_delta(seq_end, e->last_seq) > 0)
         update_last_seq_raw(e, seq_end);
