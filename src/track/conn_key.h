@@ -158,6 +158,27 @@ static inline uint64_t tl__key_mum(uint64_t a, uint64_t b)
 #define TL__K2 0x8ebc6af09c88c6e3ull
 #define TL__K3 0x589965cc75374cc3ull
 
+/* An IPv4 key's first word, tl__key_word() of its a or b: the address
+ * (tl__key_v4), then zeros, as memory holds them on either byte order. */
+static inline uint64_t tl__v4_word(uint32_t addr)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return addr;
+#else
+    return (uint64_t)addr << 32;
+#endif
+}
+
+/* Both IPv4 addresses as one word for the hash, from the key's first words. */
+static inline uint64_t tl__v4_pair(uint64_t a0, uint64_t b0)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return a0 | b0 << 32;
+#else
+    return a0 | b0 >> 32;
+#endif
+}
+
 /* The seed's four terms, each computed once per batch of segments. GCC
  * re-associates `x ^ (seed ^ K)` into `(x ^ seed) ^ K`, a movabs and two
  * xors per term per segment; the empty asm hides where they came from, so
@@ -204,7 +225,7 @@ static inline uint64_t tl_conn_key_hash(const tl_conn_key *k, uint64_t seed)
 {
     tl_conn_hash_keys hk = tl_conn_hash_keys_of(seed);
     if (k->family == 4)
-        return tl__hash_v4(tl__key_word(k->a) | tl__key_word(k->b) << 32, tl__key_tail(k), &hk);
+        return tl__hash_v4(tl__v4_pair(tl__key_word(k->a), tl__key_word(k->b)), tl__key_tail(k), &hk);
     return tl__hash_v6(k->a, k->b, tl__key_tail(k), &hk);
 }
 
@@ -265,8 +286,8 @@ static inline void tl__conn_probe_v4(tl_conn_probe *q, const tl_packet *p)
     uint64_t m = 0 - (uint64_t)(es > ed), t = (s ^ d) & m;
     uint32_t ports = tl__packet_ports(p);
     ports ^= (ports ^ tl__ports_swapped(ports)) & (uint32_t)m;
-    q->a0 = s ^ t;
-    q->b0 = d ^ t;
+    q->a0 = tl__v4_word((uint32_t)(s ^ t));
+    q->b0 = tl__v4_word((uint32_t)(d ^ t));
     q->tail = tl__tail_of(0, ports, 4);
     q->family = 4;
     q->dir = (uint8_t)(m & 1);
@@ -303,7 +324,7 @@ static inline void tl_conn_probe_make(tl_conn_probe *q, const tl_packet *p)
  * seed's terms from tl_conn_hash_keys_of(). */
 static inline uint64_t tl_conn_probe_hash_k(const tl_conn_probe *q, const tl_conn_hash_keys *hk)
 {
-    if (q->family == 4) return tl__hash_v4(q->a0 | q->b0 << 32, q->tail, hk);
+    if (q->family == 4) return tl__hash_v4(tl__v4_pair(q->a0, q->b0), q->tail, hk);
     return tl__hash_v6(q->a, q->b, q->tail, hk);
 }
 
