@@ -11,7 +11,8 @@
  * out-of-order blocks while some are held and a history longer than fits in
  * place (tl_zeek_release). Times after the first are nanoseconds after it.
  * What the record says at the end (sizes, conn_state) is zeek_record.c,
- * when Zeek forgets a connection zeek_timer.c.
+ * when Zeek forgets a connection zeek_timer.c, the history letters
+ * zeek_history.c and the content gaps zeek_reasm.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,107 +28,13 @@
 #define ZK_RESET_DELAY 5.0          /* tcp_reset_delay */
 #define ZK_SYN_TIMEOUT 5.0          /* tcp_SYN_timeout: first expire check */
 
-/* Once-only history masks (TCP_Endpoint::HistoryMasks); responder's << 16. */
 /* fast_sides bits beside 1 << slot; ZK_FAST_D and ZK_FAST_A are shifted
  * by the slot too. */
 enum { ZK_FAST_CLEAN = 0x4, ZK_FAST_BOTH_CLOSED = 0x8, ZK_FAST_D = 0x10, ZK_FAST_A = 0x40 };
 
-enum {
-    HIST_SYN = 0x1, HIST_FIN = 0x2, HIST_RST = 0x4, HIST_FIN_RST = 0x8,
-    HIST_DATA = 0x10, HIST_ACK = 0x20, HIST_MULTI_FLAG = 0x40,
-};
-
-static const char sc_letter[TL_ZK_SC_COUNT] = {'C', 'T', 'W', 'G'};
-
 static inline int32_t seq_delta(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
 /* ---- roles -------------------------------------------------------------- */
-
-static inline tl_zeek_ep *orig_ep(tl_zeek *z) { return &z->ep[orig_slot(z)]; }
-static inline tl_zeek_ep *resp_ep(tl_zeek *z) { return &z->ep[orig_slot(z) ^ 1]; }
-static inline bool ep_is_orig(const tl_zeek *z, const tl_zeek_ep *e) { return e == &z->ep[orig_slot(z)]; }
-/* e's slot: a compare, where e - z->ep divides by the endpoint's size. */
-static inline int ep_slot(const tl_zeek *z, const tl_zeek_ep *e) { return e == &z->ep[0] ? 0 : 1; }
-static inline tl_zeek_ep_hist *ep_hist(tl_zeek *z, const tl_zeek_ep *e) { return &z->eh[ep_slot(z, e)]; }
-
-/* ---- history ------------------------------------------------------------ */
-
-/* add_history once the letters fill the place they have in z. */
-TL__NOINLINE static void add_history_long(tl_zeek *z, char c)
-{
-    if (z->hist_len + 1 >= TL_HISTORY_MAX) return;
-    char *h = z->hist.in;
-    if (z->hist_len + 1 == TL_ZK_HIST_INLINE) {
-        h = malloc(TL_HISTORY_MAX);
-        if (!h) return;  /* out of memory: the letter is lost */
-        memcpy(h, z->hist.in, z->hist_len);
-        z->hist.heap = h;
-    } else if (z->hist_len >= TL_ZK_HIST_INLINE) {
-        h = z->hist.heap;
-    }
-    h[z->hist_len++] = c;
-    h[z->hist_len] = '\0';
-}
-
-/* Inline while the letters fit in place (nearly always). Measured, h10m:
- * 29 Ir a letter out of line before; 728.0 -> 721.8 M in all, of which 3.4
- * Ir/packet in tl_zeek_segment_at, whose code GCC then lays out better. */
-static inline void add_history(tl_zeek *z, char c)
-{
-    uint8_t n = z->hist_len;
-    if (n + 1 >= TL_ZK_HIST_INLINE) {
-        add_history_long(z, c);
-        return;
-    }
-    z->hist.in[n] = c;
-    z->hist.in[n + 1] = '\0';
-    z->hist_len = (uint8_t)(n + 1);
-}
-
-static char role_letter(bool is_orig, char upper)
-{
-    return is_orig ? upper : (char)(upper - 'A' + 'a');
-}
-
-/* Connection::CheckHistory: adds the letter the first time; returns true
- * when it had been seen before. o: the sender is the originator. */
-static bool check_history(tl_zeek *z, bool o, uint32_t mask, char upper)
-{
-    if (!o) mask <<= 16;
-    if ((z->hist_seen & mask) == 0) {
-        z->hist_seen |= mask;
-        add_history(z, role_letter(o, upper));
-        return false;
-    }
-    return true;
-}
-
-/* The thresholds 1, 10, ... as Zeek's uint32 multiplication makes them
- * (10^10 wraps to 1410065408, whose next wraps below it: the count then
- * restarts); kept as an index: 12 bytes less per endpoint. */
-static const uint32_t sc_thresh[11] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u,
-                                       10000000u, 100000000u, 1000000000u, 1410065408u};
-
-static void scaled_letter(tl_zeek *z, tl_zeek_ep *e, int which)
-{
-    uint8_t *level = &z->sc_level[ep_slot(z, e)][which];
-    uint8_t k = *level;
-    add_history(z, role_letter(ep_is_orig(z, e), sc_letter[which]));
-    if (k == 10) ep_hist(z, e)->sc_cnt[which] = 0;
-    else *level = (uint8_t)(k + 1);
-}
-
-/* Connection::ScaledHistoryEntry: letter at the 1st, 10th, 100th... event.
- * slot: e's, when the caller knows it. */
-static inline void scaled_history_slot(tl_zeek *z, tl_zeek_ep *e, int slot, int which)
-{
-    if (++z->eh[slot].sc_cnt[which] == sc_thresh[z->sc_level[slot][which]]) scaled_letter(z, e, which);
-}
-
-static inline void scaled_history(tl_zeek *z, tl_zeek_ep *e, int which)
-{
-    scaled_history_slot(z, e, ep_slot(z, e), which);
-}
 
 /* Connection::FlipRoles after the first packet. */
 static void flip_roles(tl_zeek *z)
@@ -194,17 +101,8 @@ static inline uint64_t take_ack(tl_zeek_ep *peer, uint32_t ack, bool trusted)
     return rel;
 }
 
-/* True if none of the endpoint's data was acknowledged (one octet allowed
- * for the SYN). */
 /* ---- endpoint state ----------------------------------------------------- */
 
-/* Both sides established or closing cleanly: only then is a hole a gap
- * (other states give false gaps). */
-static inline bool is_clean(const tl_zeek_ep *e)
-{
-    return e->state == TL_ZK_ESTABLISHED ||
-           (e->state == TL_ZK_CLOSED && e->prev_state == TL_ZK_ESTABLISHED);
-}
 
 /* fast_sides: which sides' segments tl_zeek_segment's fast path may take
  * (bit 1 << slot): sides seen before, neither inactive nor reset, with a
@@ -466,130 +364,6 @@ static void connection_closed(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer)
     }
 }
 
-/* ---- content gaps (TCP_Reassembler) ------------------------------------- */
-
-/* A hole of len bytes: 'G' and missed_bytes only while both sides are
- * established or closing cleanly (other states give false gaps). */
-static inline void gap(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t len)
-{
-    if (is_clean(e) && is_clean(peer)) {
-        scaled_history(z, e, TL_ZK_SC_GAP);
-        e->missed += len;
-    }
-}
-
-/* The block array exists only while data above a hole is held: most
- * connections never have one (measured: 192 bytes of every connection).
- * One array serves both endpoints, TL_ZK_MAX_BLOCKS each. */
-static inline tl_zeek_block *blocks_of(tl_zeek *z, const tl_zeek_ep *e)
-{
-    return z->blocks + ep_slot(z, e) * TL_ZK_MAX_BLOCKS;
-}
-
-static void drop_blocks(tl_zeek *z, tl_zeek_ep *e)
-{
-    e->n_blocks = 0;
-    if (!z->ep[0].n_blocks && !z->ep[1].n_blocks) {
-        free(z->blocks);
-        z->blocks = NULL;
-    }
-}
-
-/* Deliver held blocks that now continue the stream. */
-static void pull_blocks(tl_zeek *z, tl_zeek_ep *e)
-{
-    tl_zeek_block *b = blocks_of(z, e);
-    uint8_t k = 0;
-    for (uint8_t i = 0; i < e->n_blocks; i++) {
-        if (b[i].seq <= e->reassem) {
-            if (b[i].upper > e->reassem) e->reassem = b[i].upper;
-        } else {
-            b[k++] = b[i];
-        }
-    }
-    e->n_blocks = k;
-    if (!k) drop_blocks(z, e);
-}
-
-/* Payload [seq, seq+len) in relative sequence space (DataSent/NewBlock). */
-static void data_sent(tl_zeek *z, tl_zeek_ep *e, uint64_t seq, uint64_t len)
-{
-    uint64_t acked = full_seq(e->ack_seq, e->ack_wraps) - (uint64_t)e->start_seq;
-    uint64_t upper = seq + len;
-    if (seq < acked) {
-        if (upper <= acked) return;
-        seq = acked;
-    }
-    if (upper <= e->trim) return;
-    if (seq < e->trim) seq = e->trim;
-    if (seq <= e->reassem) {
-        if (upper > e->reassem) e->reassem = upper;
-        if (e->n_blocks) pull_blocks(z, e);
-        return;
-    }
-    /* Above a hole: keep it sorted; when full, the highest block is dropped. */
-    if (!z->blocks && !(z->blocks = malloc(2 * TL_ZK_MAX_BLOCKS * sizeof *z->blocks)))
-        return;   /* out of memory: the block is not held (a later gap is reported) */
-    tl_zeek_block *b = blocks_of(z, e);
-    uint8_t i = 0;
-    while (i < e->n_blocks && b[i].seq < seq) i++;
-    if (i < e->n_blocks && b[i].seq == seq) {
-        if (upper > b[i].upper) b[i].upper = upper;
-        return;
-    }
-    if (e->n_blocks == TL_ZK_MAX_BLOCKS) {
-        if (i == TL_ZK_MAX_BLOCKS) return;
-        e->n_blocks--;
-    }
-    memmove(&b[i + 1], &b[i], (size_t)(e->n_blocks - i) * sizeof b[0]);
-    b[i].seq = seq;
-    b[i].upper = upper;
-    e->n_blocks++;
-}
-
-/* The holes below the held blocks that lie under an ack of seq. */
-static void gaps_below_blocks(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t seq)
-{
-    for (uint8_t i = 0; i < e->n_blocks; i++) {
-        tl_zeek_block b = blocks_of(z, e)[i];
-        if (b.seq < e->reassem) continue;
-        if (b.seq >= seq) break;
-        gap(z, e, peer, b.seq - e->reassem);
-        e->reassem = b.seq;
-        pull_blocks(z, e);
-        i = (uint8_t)-1;  /* the list changed: rescan */
-    }
-}
-
-/* Drops the held blocks wholly acknowledged (below seq). */
-static void trim_blocks(tl_zeek *z, tl_zeek_ep *e, uint64_t seq)
-{
-    tl_zeek_block *b = blocks_of(z, e);
-    uint8_t k = 0;
-    for (uint8_t i = 0; i < e->n_blocks; i++)
-        if (b[i].upper > seq) b[k++] = b[i];
-    e->n_blocks = k;
-    if (!k) drop_blocks(z, e);
-}
-
-/* The peer acknowledged e's data up to rel_ack (AckReceived/TrimToSeq):
- * whatever was never seen below it is a content gap. */
-static void ack_received(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer, uint64_t seq)
-{
-    if (e->fin_seen && seq >= e->fin_seq) seq = e->fin_seq - 1;  /* not the FIN octet */
-    if (seq <= e->trim) return;
-    if (seq > e->reassem) {
-        /* A partial connection's first octets are not reported. */
-        if (!(seq <= 2 && z->is_partial)) {
-            if (e->n_blocks) gaps_below_blocks(z, e, peer, seq);
-            if (seq > e->reassem) gap(z, e, peer, seq - e->reassem);
-        }
-        if (seq > e->reassem) e->reassem = seq;
-    }
-    e->trim = seq;
-    if (e->n_blocks) trim_blocks(z, e, seq);
-}
-
 /* ---- public ------------------------------------------------------------- */
 
 void tl_zeek_init(tl_zeek *z, tl_time first)
@@ -719,11 +493,11 @@ TL__NOINLINE static void segment_full(tl_zeek *z, bool is_orig, const tl_packet 
     case TL_ZK_CLOSED: state_closed(&c); break;
     default: break;  /* RESET: nothing changes */
     }
-    if (F_ACK(&c)) ack_received(z, peer, e, rel_ack);
+    if (F_ACK(&c)) tl__zk_ack_received(z, peer, e, rel_ack);
     /* First-packet bookkeeping uses the roles after any flip above. */
     z->first_seen |= (uint8_t)(ep_is_orig(z, e) ? 1 : 2);
     if (c.len > 0 && p->payload_caplen >= c.len && !F_RST(&c) && !underflow)
-        data_sent(z, e, F_SYN(&c) ? rel_seq + 1 : rel_seq, c.len);
+        tl__zk_data_sent(z, e, F_SYN(&c) ? rel_seq + 1 : rel_seq, c.len);
     if (c.do_close) connection_closed(z, e, peer);
 
     /* conn_size counts after the state machine, by the direction the packet
@@ -780,7 +554,7 @@ TL__NOINLINE static void segment_handshake(tl_zeek *z, const tl_packet *p, int64
     peer->state = TL_ZK_ESTABLISHED;
     e->prev_state = TL_ZK_INACTIVE;
     e->state = TL_ZK_ESTABLISHED;
-    ack_received(z, peer, e, rel_ack);
+    tl__zk_ack_received(z, peer, e, rel_ack);
     z->first_seen = 3;
     e->pkts++;
     e->ip_bytes += p->ip_len;
@@ -817,7 +591,7 @@ TL__NOINLINE static void segment_fin(tl_zeek *z, tl_zeek_ep *e, tl_zeek_ep *peer
     /* state_established: closed (the handshake is long over) */
     e->prev_state = TL_ZK_ESTABLISHED;
     e->state = TL_ZK_CLOSED;
-    ack_received(z, peer, e, rel_ack);
+    tl__zk_ack_received(z, peer, e, rel_ack);
     connection_closed(z, e, peer);
     e->pkts++;
     e->ip_bytes += p->ip_len;
